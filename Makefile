@@ -1,0 +1,65 @@
+# Every target sets itself up on a fresh machine: PyTorch (for libtorch) and
+# the test tools are installed into virtualenvs cached outside the checkout,
+# keyed by version, so fresh clones and CI reuse them.
+
+TORCH_VERSION := 2.11.0
+TOOLS_VERSION := 1
+CACHE ?= $(HOME)/.cache/shopsynth
+TORCH_VENV := $(CACHE)/torch-$(TORCH_VERSION)
+TOOLS_VENV := $(CACHE)/tools-$(TOOLS_VERSION)
+PYTHON ?= python3
+
+# The demo reads the shared Taobao log unless DATA names another copy.
+DATA ?= ../shared/datasets/taobao-userbehavior/UserBehavior.csv
+DEMO_OUT ?= out/demo
+
+export LIBTORCH := $(TORCH_VENV)/torch
+export CARGO_TERM_COLOR ?= auto
+
+BIN := target/release/shopsynth
+
+.PHONY: build demo test bench lint torch tools clean
+
+build: torch
+	cargo build --release --locked
+	@echo "built $(BIN)"
+
+demo: build
+	$(BIN) run jobs/taobao-behaviour.yaml --dataset "$(DATA)" --output "$(DEMO_OUT)"
+
+test: torch tools
+	cargo build --release --locked --bin shopsynth
+	PATH="$(TOOLS_VENV)/bin:$$PATH" SHOPSYNTH_TOOLS_PYTHON="$(TOOLS_VENV)/bin/python" \
+		tests/support/with-s3.sh cargo nextest run --release --locked --no-fail-fast
+
+bench: torch
+	cargo bench --locked --bench training
+
+lint: torch
+	cargo fmt --check
+	cargo clippy --release --locked --all-targets -- -D warnings
+
+# The torch package folder is stable across Python minor versions through a
+# symlink, so LIBTORCH never depends on which python3 made the virtualenv.
+torch: $(TORCH_VENV)/.complete
+
+$(TORCH_VENV)/.complete:
+	rm -rf "$(TORCH_VENV)"
+	$(PYTHON) -m venv "$(TORCH_VENV)"
+	"$(TORCH_VENV)/bin/pip" install --quiet --disable-pip-version-check "torch==$(TORCH_VERSION)"
+	ln -sfn "$$("$(TORCH_VENV)/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')" \
+		"$(TORCH_VENV)/torch"
+	touch "$@"
+
+tools: $(TOOLS_VENV)/.complete
+
+$(TOOLS_VENV)/.complete: tests/support/requirements.txt
+	rm -rf "$(TOOLS_VENV)"
+	$(PYTHON) -m venv "$(TOOLS_VENV)"
+	"$(TOOLS_VENV)/bin/pip" install --quiet --disable-pip-version-check \
+		-r tests/support/requirements.txt
+	touch "$@"
+
+clean:
+	cargo clean
+	rm -rf out

@@ -1,0 +1,255 @@
+//! The `shopsynth` command line: run a job, sample a saved model, evaluate
+//! two files, or inspect a dataset's inferred schema.
+//!
+//! Every failure ends in one line on stderr naming the problem and a
+//! non-zero exit; no manifest is written for a failed run.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use shopsynth::pipeline;
+use shopsynth::progress::Console;
+use shopsynth::spec::JobSpec;
+use shopsynth::storage::StoreOptions;
+use shopsynth::table::{BadRows, Format, ReadOptions};
+
+#[derive(Parser)]
+#[command(name = "shopsynth", version, about = "Synthetic e-commerce tables from real ones")]
+struct Cli {
+    /// Log lines as JSON objects instead of text.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a synthesis job: train, sample, evaluate and write a run folder.
+    Run {
+        /// The job spec, YAML or JSON.
+        spec: PathBuf,
+        /// Name of the run folder under output.uri (default: the UTC time).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Read this dataset instead of the spec's dataset.uri.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Write under this folder instead of the spec's output.uri.
+        #[arg(long)]
+        output: Option<String>,
+    },
+    /// Sample more rows from a saved model without retraining.
+    Sample {
+        /// A run folder, or its model/ folder.
+        model: String,
+        #[arg(long)]
+        rows: i64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file; its extension (.csv, .parquet, .jsonl) sets the format.
+        #[arg(long)]
+        out: String,
+    },
+    /// Score a synthetic file against a real one and write the report.
+    Evaluate {
+        #[arg(long)]
+        real: String,
+        #[arg(long)]
+        synthetic: String,
+        /// Where to write report.json (default: standard output).
+        #[arg(long)]
+        out: Option<String>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Print the schema inferred for a dataset.
+    Inspect {
+        dataset: String,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}
+
+/// How to read files given on the command line.
+#[derive(clap::Args)]
+struct ReadArgs {
+    /// The files have no header line; name columns with --columns.
+    #[arg(long)]
+    no_header: bool,
+    /// Comma-separated column names.
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// Skip malformed rows instead of failing.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// File format, when the extension does not tell.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            header: !self.no_header,
+            columns: self.columns.clone(),
+            on_bad_rows: if self.skip_bad_rows { BadRows::Skip } else { BadRows::Error },
+        }
+    }
+
+    fn format(&self, uri: &str) -> anyhow::Result<Format> {
+        match self.format {
+            Some(FormatArg::Csv) => Ok(Format::Csv),
+            Some(FormatArg::Parquet) => Ok(Format::Parquet),
+            Some(FormatArg::Jsonl) => Ok(Format::Jsonl),
+            None => Format::from_extension(uri)
+                .with_context(|| format!("cannot tell the format of `{uri}`; pass --format")),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHOPSYNTH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { spec, run_id, dataset, output } => run(spec, run_id, dataset, output).await,
+        Command::Sample { model, rows, seed, out } => sample(&model, rows, seed, &out).await,
+        Command::Evaluate { real, synthetic, out, read } => {
+            evaluate(&real, &synthetic, out.as_deref(), &read).await
+        }
+        Command::Inspect { dataset, read } => inspect(&dataset, &read).await,
+    }
+}
+
+async fn run(
+    path: PathBuf,
+    run_id: Option<String>,
+    dataset: Option<String>,
+    output: Option<String>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read job spec {}", path.display()))?;
+    let mut spec = JobSpec::parse(&text).with_context(|| format!("{}", path.display()))?;
+    if let Some(uri) = dataset {
+        spec.dataset.uri = uri;
+    }
+    if let Some(uri) = output {
+        spec.output.uri = uri;
+    }
+    let run_id = run_id.unwrap_or_else(shopsynth::output::default_run_id);
+
+    let mut console = Console::default();
+    let result = pipeline::run(&spec, &run_id, &mut |event| console.on_event(event)).await;
+    console.close_line();
+    let summary = result?;
+    let data: Vec<String> = summary
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with("data."))
+        .map(|f| format!("{}/{}", summary.folder, f.name))
+        .collect();
+    tracing::info!(
+        rows = summary.rows,
+        quality = ?summary.quality,
+        skipped_rows = summary.skipped_rows,
+        device = %summary.device,
+        "run finished"
+    );
+    eprintln!("data:   {}", data.join("  "));
+    eprintln!("report: {}/report.json (quality {})", summary.folder, score(summary.quality));
+    eprintln!("model:  {}/model/", summary.folder);
+    Ok(())
+}
+
+async fn sample(model: &str, rows: i64, seed: u64, out: &str) -> anyhow::Result<()> {
+    let rows = shopsynth::spec::check_rows(rows).context("--rows")?;
+    let store = StoreOptions::default();
+    let (saved, network) = pipeline::load_model(model, &store, tch::Device::cuda_if_available()).await?;
+    let table = pipeline::synthesize(&saved, &network, rows, seed)?;
+    let location = pipeline::write_table(&table, out, &store).await?;
+    eprintln!("wrote {rows} rows to {location}");
+    Ok(())
+}
+
+async fn evaluate(real: &str, synthetic: &str, out: Option<&str>, read: &ReadArgs) -> anyhow::Result<()> {
+    let store = StoreOptions::default();
+    let options = read.options();
+    let real_table = pipeline::read_table(real, read.format(real)?, &options, &store).await?.table;
+    let synthetic_table =
+        pipeline::read_table(synthetic, read.format(synthetic)?, &options, &store).await?.table;
+    let schema = pipeline::inspect(&real_table, &BTreeMap::new())?;
+    let report = shopsynth::evaluate::evaluate(&real_table, &synthetic_table, &schema);
+    let text = serde_json::to_string_pretty(&report)?;
+    match out {
+        Some(uri) => {
+            let location = shopsynth::storage::Location::parse(uri)?;
+            location.write(bytes::Bytes::from(text), &store).await?;
+            eprintln!("report: {location} (quality {})", score(report.quality.overall));
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+async fn inspect(dataset: &str, read: &ReadArgs) -> anyhow::Result<()> {
+    let store = StoreOptions::default();
+    let result = pipeline::read_table(dataset, read.format(dataset)?, &read.options(), &store).await?;
+    let schema = pipeline::inspect(&result.table, &BTreeMap::new())?;
+    let out = serde_json::json!({
+        "dataset": dataset,
+        "rows": result.table.rows(),
+        "skipped_rows": result.skipped.len(),
+        "columns": schema.columns,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn score(value: Option<f64>) -> String {
+    value.map_or_else(|| "not computable".to_string(), |v| format!("{v:.3}"))
+}

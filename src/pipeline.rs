@@ -1,0 +1,408 @@
+//! A job from start to finish, and the pieces `sample`, `evaluate` and
+//! `inspect` reuse.
+//!
+//! `run` reads the real table, infers its schema, plans the columns, trains
+//! the network, samples, evaluates and writes the run folder. Everything the
+//! sampler needs later is kept in [`SavedModel`], so `sample` reproduces
+//! exactly what `run` would have written for the same seed.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+use crate::encode::Encoder;
+use crate::evaluate::{self, Report};
+use crate::model::{self, ModelKind, Network, NetworkConfig, TrainError, TrainOptions};
+use crate::output::{FileEntry, RunFolder};
+use crate::plan::Plan;
+use crate::progress::{Event, Listener, Phase};
+use crate::schema::infer::{ColumnHint, infer};
+use crate::schema::{Kind, Schema};
+use crate::spec::JobSpec;
+use crate::storage::{Location, StoreOptions};
+use crate::table::{self, Column, Format, ReadOptions, ReadResult, SkippedRow, Table};
+
+/// Version of the saved model's layout; bumped on incompatible changes.
+const MODEL_FORMAT: u32 = 1;
+const MODEL_JSON: &str = "model/model.json";
+const MODEL_WEIGHTS: &str = "model/weights.pt";
+/// Skipped rows listed by line in the report; the rest are only counted.
+const SKIPPED_EXAMPLES: usize = 20;
+
+/// Everything needed to sample again without the real data or retraining.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    pub format: u32,
+    pub shopsynth_version: String,
+    pub kind: ModelKind,
+    pub batch_size: usize,
+    pub schema: Schema,
+    pub plan: Plan,
+    pub encoder: Encoder,
+    pub network: NetworkConfig,
+}
+
+/// The report.json of a run: where the data came from, then the scores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub dataset: DatasetSummary,
+    #[serde(flatten)]
+    pub evaluation: Report,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub uri: String,
+    pub rows: usize,
+    pub synthetic_rows: usize,
+    pub skipped_rows: usize,
+    /// The first skipped rows, by line, with the reason.
+    pub skipped_examples: Vec<SkippedRow>,
+    /// How each column was produced.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// What a finished run reports back.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub folder: String,
+    pub files: Vec<FileEntry>,
+    pub rows: usize,
+    /// The overall quality score; `None` when no column could be scored.
+    pub quality: Option<f64>,
+    pub skipped_rows: usize,
+    pub device: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Manifest<'a> {
+    run_id: &'a str,
+    created_at: String,
+    finished_at: String,
+    spec: &'a JobSpec,
+    seed: u64,
+    versions: BTreeMap<&'static str, String>,
+    device: String,
+    rows: BTreeMap<&'static str, usize>,
+    files: &'a [FileEntry],
+    timings_s: BTreeMap<&'static str, f64>,
+    quality: Option<f64>,
+}
+
+/// Runs `spec` end to end, writing `<output.uri>/<run_id>/`.
+#[tracing::instrument(skip_all, fields(run_id = %run_id))]
+pub async fn run(spec: &JobSpec, run_id: &str, listener: &mut Listener<'_>) -> anyhow::Result<RunSummary> {
+    spec.validate()?;
+    let created_at = chrono::Utc::now();
+    let rows = crate::spec::check_rows(spec.output.rows)?;
+    let device = model::device(spec.model.device).map_err(anyhow::Error::msg)?;
+    let output = Location::parse(&spec.output.uri).context("output.uri")?;
+    let mut folder = RunFolder::create(&output, run_id, &spec.output.storage).await?;
+    let mut timings = BTreeMap::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, f64>| {
+        timings.insert(name, clock.elapsed().as_secs_f64());
+        clock = Instant::now();
+    };
+
+    emit(listener, Phase::Reading)?;
+    let source = read_dataset(spec).await?;
+    lap("read", &mut timings);
+
+    emit(listener, Phase::Planning)?;
+    let real = &source.table;
+    let schema = infer(real, &spec.dataset.schema)?;
+    let plan = Plan::build(real, &schema)?;
+    lap("plan", &mut timings);
+
+    emit(listener, Phase::Training)?;
+    let (saved, network) = train(spec, real, schema, plan, device, listener)?;
+    lap("train", &mut timings);
+
+    emit(listener, Phase::Sampling)?;
+    let synthetic = synthesize(&saved, &network, rows, spec.model.seed)?;
+    lap("sample", &mut timings);
+
+    emit(listener, Phase::Evaluating)?;
+    let report = RunReport {
+        dataset: summarize(spec, &source, &saved, rows),
+        evaluation: evaluate::evaluate(real, &synthetic, &saved.schema),
+    };
+    lap("evaluate", &mut timings);
+
+    emit(listener, Phase::Writing)?;
+    let written = write_outputs(&mut folder, spec, &synthetic, &report, &saved, &network).await;
+    if let Err(error) = written {
+        folder.abandon().await;
+        return Err(error);
+    }
+    lap("write", &mut timings);
+    timings.insert("total", (chrono::Utc::now() - created_at).as_seconds_f64());
+
+    let quality = report.evaluation.quality.overall;
+    let files = folder.files().to_vec();
+    let manifest = Manifest {
+        run_id,
+        created_at: created_at.to_rfc3339(),
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        spec,
+        seed: spec.model.seed,
+        versions: versions(),
+        device: format!("{device:?}"),
+        rows: BTreeMap::from([
+            ("real", real.rows()),
+            ("skipped", source.skipped.len()),
+            ("synthetic", synthetic.rows()),
+        ]),
+        files: &files,
+        timings_s: timings,
+        quality,
+    };
+    let root = folder.finish(&manifest).await?;
+    Ok(RunSummary {
+        run_id: run_id.to_string(),
+        folder: root.to_string(),
+        files,
+        rows: synthetic.rows(),
+        quality,
+        skipped_rows: source.skipped.len(),
+        device: format!("{device:?}"),
+    })
+}
+
+fn emit(listener: &mut Listener<'_>, phase: Phase) -> anyhow::Result<()> {
+    match listener(&Event::Phase(phase)) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(TrainError::Cancelled.into()),
+    }
+}
+
+/// Reads the spec's dataset with its reading options.
+pub async fn read_dataset(spec: &JobSpec) -> anyhow::Result<ReadResult> {
+    let format = spec.dataset_format()?;
+    let options = ReadOptions {
+        header: spec.dataset.header,
+        columns: spec.dataset.columns.clone(),
+        on_bad_rows: spec.dataset.on_bad_rows,
+    };
+    read_table(&spec.dataset.uri, format, &options, &spec.dataset.storage).await
+}
+
+/// Reads one table from any location.
+pub async fn read_table(
+    uri: &str,
+    format: Format,
+    options: &ReadOptions,
+    store: &StoreOptions,
+) -> anyhow::Result<ReadResult> {
+    let location = Location::parse(uri)?;
+    let bytes = location.read(store).await?;
+    let result = table::read(&bytes, &location.to_string(), format, options)?;
+    if !result.skipped.is_empty() {
+        tracing::warn!(file = %location, skipped = result.skipped.len(), "bad rows skipped");
+    }
+    Ok(result)
+}
+
+/// Fits the encoder and trains the network on the modelled columns.
+fn train(
+    spec: &JobSpec,
+    real: &Table,
+    schema: Schema,
+    plan: Plan,
+    device: Device,
+    listener: &mut Listener<'_>,
+) -> anyhow::Result<(SavedModel, Network)> {
+    let modelled: Vec<(&crate::schema::ColumnSchema, &Column)> = plan
+        .modelled
+        .iter()
+        .map(|name| {
+            let column = real.column(name).expect("the plan names real columns");
+            (schema.column(name).expect("the plan names schema columns"), column)
+        })
+        .collect();
+    let encoder = Encoder::fit(&modelled, spec.model.seed);
+    let columns: Vec<&Column> = modelled.iter().map(|(_, c)| *c).collect();
+    let encoded = encoder.encode(&columns, spec.model.seed);
+    tracing::info!(rows = encoded.rows, width = encoded.width, ?device, "training data encoded");
+
+    let options = TrainOptions {
+        epochs: spec.model.epochs as u32,
+        batch_size: spec.model.batch_size as usize,
+        seed: spec.model.seed,
+        device,
+    };
+    let mut observer = |report: &model::EpochReport| listener(&Event::Epoch(report.clone()));
+    let network = tokio::task::block_in_place(|| {
+        Network::train(spec.model.kind, encoder.spans(), &encoded, &options, &mut observer)
+    })?;
+    let saved = SavedModel {
+        format: MODEL_FORMAT,
+        shopsynth_version: env!("CARGO_PKG_VERSION").to_string(),
+        kind: spec.model.kind,
+        batch_size: options.batch_size,
+        schema,
+        plan,
+        encoder,
+        network: network.config(),
+    };
+    Ok((saved, network))
+}
+
+/// Samples exactly `rows` synthetic rows.
+pub fn synthesize(saved: &SavedModel, network: &Network, rows: usize, seed: u64) -> anyhow::Result<Table> {
+    let (values, sigmas) = tokio::task::block_in_place(|| network.sample(rows, saved.batch_size, seed))?;
+    let cells = saved.encoder.decode(&values, rows, sigmas.as_deref(), seed);
+    let modelled = saved
+        .encoder
+        .columns
+        .iter()
+        .zip(cells)
+        .map(|(encoding, cells)| Column { name: encoding.column().name.clone(), cells })
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_91a4);
+    let table = saved.plan.complete(modelled, rows, &mut rng);
+    Ok(order_rows(table, saved))
+}
+
+/// Orders a behaviour log like a real one: by subject, then by time.
+fn order_rows(table: Table, saved: &SavedModel) -> Table {
+    let Some(subject) = saved.plan.subjects.first() else {
+        return table;
+    };
+    let time = saved.schema.columns.iter().find(|c| matches!(c.kind, Kind::Datetime { .. }));
+    let Some(subjects) = table.column(&subject.column) else {
+        return table;
+    };
+    let times: Vec<f64> = match time.and_then(|t| table.column(&t.name).map(|c| (t, c))) {
+        Some((schema, column)) => column.cells.iter().map(|c| schema.number(c.as_deref()).unwrap_or(0.0)).collect(),
+        None => vec![0.0; table.rows()],
+    };
+    let ids: Vec<(bool, u64, &str)> = subjects
+        .cells
+        .iter()
+        .map(|c| {
+            let text = c.as_deref().unwrap_or("");
+            (c.is_none(), text.parse::<u64>().unwrap_or(u64::MAX), text)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..table.rows()).collect();
+    order.sort_by(|&a, &b| ids[a].cmp(&ids[b]).then(times[a].total_cmp(&times[b])));
+    let columns = table
+        .columns
+        .into_iter()
+        .map(|c| Column { name: c.name, cells: order.iter().map(|&i| c.cells[i].clone()).collect() })
+        .collect();
+    Table::new(columns)
+}
+
+fn summarize(spec: &JobSpec, source: &ReadResult, saved: &SavedModel, rows: usize) -> DatasetSummary {
+    let plan = &saved.plan;
+    let mut columns = BTreeMap::new();
+    for name in &plan.modelled {
+        columns.insert(name.clone(), format!("learnt by the {:?} network", saved.kind).to_lowercase());
+    }
+    for key in &plan.keys {
+        let how = match &key.parent {
+            Some(parent) => format!("real keys drawn by popularity within `{parent}`"),
+            None => "real keys drawn by popularity".to_string(),
+        };
+        columns.insert(key.column.clone(), how);
+        for derived in &key.derived {
+            columns.insert(derived.column.clone(), format!("looked up from `{}`", key.column));
+        }
+    }
+    for subject in &plan.subjects {
+        let how = "fresh pseudonyms, events per subject drawn from the real distribution";
+        columns.insert(subject.column.clone(), how.to_string());
+    }
+    for row_id in &plan.row_ids {
+        columns.insert(row_id.column.clone(), "fresh unique ids".to_string());
+    }
+    for text in &plan.left_out {
+        columns.insert(text.clone(), "free text: left out of training and output".to_string());
+    }
+    DatasetSummary {
+        uri: spec.dataset.uri.clone(),
+        rows: source.table.rows(),
+        synthetic_rows: rows,
+        skipped_rows: source.skipped.len(),
+        skipped_examples: source.skipped.iter().take(SKIPPED_EXAMPLES).cloned().collect(),
+        columns,
+    }
+}
+
+async fn write_outputs(
+    folder: &mut RunFolder,
+    spec: &JobSpec,
+    synthetic: &Table,
+    report: &RunReport,
+    saved: &SavedModel,
+    network: &Network,
+) -> anyhow::Result<()> {
+    for format in &spec.output.formats {
+        let bytes = table::write(synthetic, *format)?;
+        folder.put(&format!("data.{}", format.extension()), bytes).await?;
+    }
+    folder.put("report.json", serde_json::to_vec_pretty(report)?).await?;
+    let metadata = evaluate::sdv_metadata(&saved.schema);
+    folder.put("metadata.json", serde_json::to_vec_pretty(&metadata)?).await?;
+    folder.put(MODEL_JSON, serde_json::to_vec(saved)?).await?;
+    folder.put(MODEL_WEIGHTS, network.weights()?).await?;
+    Ok(())
+}
+
+/// Loads a saved model from a run folder or its `model/` folder.
+pub async fn load_model(uri: &str, store: &StoreOptions, device: Device) -> anyhow::Result<(SavedModel, Network)> {
+    let location = Location::parse(uri)?;
+    let (json, weights) = if location.join("model.json").exists(store).await? {
+        (location.join("model.json"), location.join("weights.pt"))
+    } else if location.join(MODEL_JSON).exists(store).await? {
+        (location.join(MODEL_JSON), location.join(MODEL_WEIGHTS))
+    } else {
+        bail!("{location} holds no model: expected model.json or model/model.json inside it");
+    };
+    let saved: SavedModel = serde_json::from_slice(&json.read(store).await?)
+        .with_context(|| format!("{json} is not a shopsynth model"))?;
+    if saved.format != MODEL_FORMAT {
+        bail!("{json} has model format {}, this shopsynth reads format {MODEL_FORMAT}", saved.format);
+    }
+    let weights = weights.read(store).await?;
+    let network = Network::load(saved.network.clone(), saved.encoder.spans(), &weights, device)
+        .with_context(|| format!("loading weights from {location}"))?;
+    Ok((saved, network))
+}
+
+/// Writes a table to a file location, in the format its extension names.
+pub async fn write_table(table: &Table, uri: &str, store: &StoreOptions) -> anyhow::Result<Location> {
+    let location = Location::parse(uri)?;
+    let format = Format::from_extension(uri)
+        .with_context(|| format!("`{uri}`: end the name in .csv, .parquet or .jsonl"))?;
+    location.write(Bytes::from(table::write(table, format)?), store).await?;
+    Ok(location)
+}
+
+/// Infers a schema for an already-read table with spec-style hints.
+pub fn inspect(table: &Table, hints: &BTreeMap<String, ColumnHint>) -> anyhow::Result<Schema> {
+    Ok(infer(table, hints)?)
+}
+
+fn versions() -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("shopsynth", env!("CARGO_PKG_VERSION").to_string()),
+        ("libtorch", tch_version()),
+    ])
+}
+
+/// The libtorch version this binary was built against.
+fn tch_version() -> String {
+    option_env!("SHOPSYNTH_TORCH_VERSION").unwrap_or("unknown").to_string()
+}

@@ -1,0 +1,243 @@
+//! The job spec: one format, YAML or JSON, for the CLI, the API and
+//! schedules alike.
+//!
+//! Every struct rejects unknown fields, so a typo is an error rather than a
+//! setting silently ignored, and [`JobSpec::validate`] checks the values
+//! before any data is read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DeviceChoice, ModelKind};
+use crate::schema::infer::ColumnHint;
+use crate::storage::StoreOptions;
+use crate::table::{BadRows, Format};
+
+/// A synthesis job: what to learn, how, and where to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    pub dataset: DatasetSpec,
+    #[serde(default)]
+    pub model: ModelSpec,
+    pub output: OutputSpec,
+}
+
+/// The real table and how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// A local path, `file:///abs/path` or `s3://bucket/key`.
+    pub uri: String,
+    /// Taken from the extension when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    /// Whether the first CSV line names the columns.
+    #[serde(default = "yes")]
+    pub header: bool,
+    /// Column names: required without a header, checked against one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    #[serde(default)]
+    pub on_bad_rows: BadRows,
+    /// Per-column types that override inference.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub schema: BTreeMap<String, ColumnHint>,
+    /// Object-store settings; the environment fills in what is missing.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub storage: StoreOptions,
+}
+
+/// The network and its training settings; defaults are CTGAN's and TVAE's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    #[serde(default)]
+    pub kind: ModelKind,
+    #[serde(default = "default_epochs")]
+    pub epochs: i64,
+    #[serde(default = "default_batch_size")]
+    pub batch_size: i64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub device: DeviceChoice,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        ModelSpec {
+            kind: ModelKind::default(),
+            epochs: default_epochs(),
+            batch_size: default_batch_size(),
+            seed: default_seed(),
+            device: DeviceChoice::default(),
+        }
+    }
+}
+
+/// Where results go and how many rows to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// A folder or `s3://bucket/prefix/`; each run writes a sub-folder.
+    pub uri: String,
+    /// The exact number of synthetic rows.
+    pub rows: i64,
+    #[serde(default = "default_formats")]
+    pub formats: Vec<Format>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub storage: StoreOptions,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_epochs() -> i64 {
+    300
+}
+
+fn default_batch_size() -> i64 {
+    500
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+fn default_formats() -> Vec<Format> {
+    vec![Format::Csv, Format::Parquet]
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Why a spec was refused; names the field.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> SpecError {
+    SpecError::Invalid { field, reason: reason.into() }
+}
+
+/// Most rows one job may ask for; larger runs belong in several jobs.
+pub const MAX_ROWS: i64 = 100_000_000;
+
+impl JobSpec {
+    /// Parses YAML or JSON text (JSON is read as YAML, which includes it).
+    pub fn parse(text: &str) -> Result<JobSpec, SpecError> {
+        let spec: JobSpec =
+            serde_yaml::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks values that the types alone cannot.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.dataset.uri.trim().is_empty() {
+            return Err(invalid("dataset.uri", "must name a file"));
+        }
+        if !self.dataset.header && self.dataset.columns.is_none() {
+            return Err(invalid("dataset.columns", "required when dataset.header is false"));
+        }
+        if let Some(columns) = &self.dataset.columns {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = columns.iter().find(|c| !seen.insert(c.as_str())) {
+                return Err(invalid("dataset.columns", format!("`{dup}` is named twice")));
+            }
+        }
+        if self.model.epochs <= 0 {
+            let reason = format!("must be a positive number of epochs, got {}", self.model.epochs);
+            return Err(invalid("model.epochs", reason));
+        }
+        if self.model.batch_size <= 1 {
+            let reason = format!("must be at least 2 rows, got {}", self.model.batch_size);
+            return Err(invalid("model.batch_size", reason));
+        }
+        check_rows(self.output.rows)?;
+        if self.output.uri.trim().is_empty() {
+            return Err(invalid("output.uri", "must name a folder"));
+        }
+        if self.output.formats.is_empty() {
+            return Err(invalid("output.formats", "name at least one of csv, parquet, jsonl"));
+        }
+        Ok(())
+    }
+
+    /// The dataset's format: as given, else from the file extension.
+    pub fn dataset_format(&self) -> Result<Format, SpecError> {
+        if let Some(format) = self.dataset.format {
+            return Ok(format);
+        }
+        Format::from_extension(&self.dataset.uri).ok_or_else(|| {
+            invalid(
+                "dataset.format",
+                format!("cannot tell the format of `{}`; set csv, parquet or jsonl", self.dataset.uri),
+            )
+        })
+    }
+}
+
+/// Checks a requested row count (also used by `shopsynth sample`).
+pub fn check_rows(rows: i64) -> Result<usize, SpecError> {
+    if rows <= 0 {
+        return Err(invalid("output.rows", format!("must be a positive number of rows, got {rows}")));
+    }
+    if rows > MAX_ROWS {
+        return Err(invalid("output.rows", format!("at most {MAX_ROWS} rows per job, got {rows}")));
+    }
+    Ok(rows as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "dataset: {uri: data.csv}\noutput: {uri: out/, rows: 10}\n";
+
+    #[test]
+    fn defaults_match_ctgan_and_tvae() {
+        let spec = JobSpec::parse(MINIMAL).unwrap();
+        assert_eq!(spec.model.epochs, 300);
+        assert_eq!(spec.model.batch_size, 500);
+        assert_eq!(spec.output.formats, [Format::Csv, Format::Parquet]);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_naming_them() {
+        let text = MINIMAL.replace("rows: 10", "rows: 10, rowz: 3");
+        let error = JobSpec::parse(&text).unwrap_err().to_string();
+        assert!(error.contains("rowz"), "{error}");
+    }
+
+    #[test]
+    fn zero_and_negative_rows_are_refused() {
+        for rows in ["0", "-5"] {
+            let text = MINIMAL.replace("rows: 10", &format!("rows: {rows}"));
+            let error = JobSpec::parse(&text).unwrap_err().to_string();
+            assert!(error.starts_with("output.rows: must be a positive"), "{error}");
+        }
+    }
+
+    #[test]
+    fn json_specs_are_read_too() {
+        let text = r#"{"dataset": {"uri": "a.parquet"}, "output": {"uri": "o", "rows": 1}}"#;
+        let spec = JobSpec::parse(text).unwrap();
+        assert_eq!(spec.dataset_format().unwrap(), Format::Parquet);
+    }
+
+    #[test]
+    fn headerless_files_need_column_names() {
+        let text = MINIMAL.replace("{uri: data.csv}", "{uri: data.csv, header: false}");
+        let error = JobSpec::parse(&text).unwrap_err().to_string();
+        assert!(error.starts_with("dataset.columns"), "{error}");
+    }
+}
