@@ -3,7 +3,8 @@
 # keyed by version, so fresh clones and CI reuse them.
 
 TORCH_VERSION := 2.11.0
-TOOLS_VERSION := 1
+# The tools virtualenv is keyed by its requirements, so editing them makes a new one.
+TOOLS_VERSION := $(shell sha256sum tests/support/requirements.txt | cut -c1-12)
 CACHE ?= $(HOME)/.cache/shopsynth
 TORCH_VENV := $(CACHE)/torch-$(TORCH_VERSION)
 TOOLS_VENV := $(CACHE)/tools-$(TOOLS_VERSION)
@@ -53,7 +54,7 @@ $(TORCH_VENV)/.complete:
 
 tools: $(TOOLS_VENV)/.complete
 
-$(TOOLS_VENV)/.complete: tests/support/requirements.txt
+$(TOOLS_VENV)/.complete:
 	rm -rf "$(TOOLS_VENV)"
 	$(PYTHON) -m venv "$(TOOLS_VENV)"
 	"$(TOOLS_VENV)/bin/pip" install --quiet --disable-pip-version-check \

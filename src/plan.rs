@@ -13,7 +13,8 @@
 //!   up from the drawn key, so the fact keeps holding;
 //! - **subjects** (user ids) become fresh pseudonyms, grouped so that events
 //!   per subject follow the real distribution;
-//! - **row ids** become fresh unique values; free **text** is left out;
+//! - **row ids** become fresh unique values; free **text** is looked up
+//!   when a key determines it (a product's name) and left out otherwise;
 //! - everything else is **modelled** by the network.
 
 use std::collections::{BTreeMap, HashMap};
@@ -42,14 +43,14 @@ const MAX_DISAGREEING_SHARE: f64 = 0.001;
 /// How every column of a table is produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
-    /// Output columns, in the real table's order, text excluded.
+    /// Output columns, in the real table's order, unlearnt text excluded.
     pub output_columns: Vec<String>,
     /// Columns the network learns.
     pub modelled: Vec<String>,
     pub keys: Vec<KeyPlan>,
     pub subjects: Vec<SubjectPlan>,
     pub row_ids: Vec<RowIdPlan>,
-    /// Free-text columns: not learnt and not written.
+    /// Free-text columns no key determines: not learnt and not written.
     pub left_out: Vec<String>,
 }
 
@@ -156,7 +157,7 @@ impl Plan {
         for (i, column) in schema.columns.iter().enumerate() {
             let name = column.name.clone();
             match column.kind {
-                Kind::Text => {
+                Kind::Text if !taken[i] => {
                     plan.left_out.push(name);
                     continue;
                 }
@@ -221,10 +222,7 @@ fn dependents(table: &Table, schema: &Schema, key: usize, taken: &[bool]) -> Vec
     (0..schema.columns.len())
         .filter(|&i| i != key && !taken[i])
         .filter(|&i| {
-            !matches!(
-                schema.columns[i].kind,
-                Kind::Text | Kind::Id { role: IdRole::Subject | IdRole::Row }
-            )
+            !matches!(schema.columns[i].kind, Kind::Id { role: IdRole::Subject | IdRole::Row })
         })
         .filter(|&i| is_determined(key_cells, &table.columns[i].cells))
         .collect()

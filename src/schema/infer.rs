@@ -58,7 +58,10 @@ pub enum InferError {
     Mismatch { column: String, kind: &'static str, row: usize, value: String },
     #[error("column `{column}`: {reason}")]
     BadHint { column: String, reason: String },
-    #[error("the dataset has a single column (`{0}`): nothing to learn between columns")]
+    #[error(
+        "the dataset has a single column (`{0}`): nothing to learn between columns; if the file \
+         has more, check its delimiter (comma, semicolon, tab and | are recognised)"
+    )]
     SingleColumn(String),
 }
 

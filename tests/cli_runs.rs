@@ -1,0 +1,146 @@
+//! Runs, samples, evaluations and inspections through the binary, as a user
+//! would call them.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const QUICK_GAN: &str = "  kind: gan\n  epochs: 2\n  batch_size: 200\n  seed: 11\n";
+const QUICK_VAE: &str = "  kind: vae\n  epochs: 2\n  batch_size: 200\n  seed: 11\n";
+
+fn run(spec: &Path, run_id: &str) {
+    let output = shopsynth(&["run", spec.to_str().unwrap(), "--run-id", run_id]);
+    assert!(output.status.success(), "run failed: {}", stderr(&output));
+}
+
+#[test]
+fn two_runs_with_one_seed_write_identical_data() {
+    for model in [QUICK_GAN, QUICK_VAE] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let spec = write(dir.path(), "job.yaml", spec(Path::new(SHOPPERS), &out, 700, "", model));
+        run(&spec, "first");
+        run(&spec, "second");
+        for file in ["data.csv", "data.parquet"] {
+            let first = std::fs::read(out.join("first").join(file)).unwrap();
+            let second = std::fs::read(out.join("second").join(file)).unwrap();
+            assert!(first == second, "{file} differs between runs with one seed ({model})");
+        }
+    }
+}
+
+#[test]
+fn sampling_a_saved_model_reproduces_the_run_and_gives_the_rows_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = write(dir.path(), "job.yaml", spec(Path::new(ADULT), &out, 500, "", QUICK_VAE));
+    run(&spec, "adult");
+    let run_dir = out.join("adult");
+
+    let again = dir.path().join("again.csv");
+    let args = ["sample", run_dir.to_str().unwrap(), "--rows", "500", "--seed", "11"];
+    let output = shopsynth(&[&args[..], &["--out", again.to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let original = std::fs::read(run_dir.join("data.csv")).unwrap();
+    assert!(std::fs::read(&again).unwrap() == original, "sample with the run's seed differs");
+
+    let more = dir.path().join("more.parquet");
+    let model = run_dir.join("model");
+    let args = ["sample", model.to_str().unwrap(), "--rows", "1234", "--out", more.to_str().unwrap()];
+    let output = shopsynth(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let inspect = shopsynth(&["inspect", more.to_str().unwrap()]);
+    let schema: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(schema["rows"], 1234);
+}
+
+#[test]
+fn a_run_writes_manifest_last_with_checksums_of_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = write(dir.path(), "job.yaml", spec(Path::new(RETAIL), &out, 300, "", QUICK_GAN));
+    run(&spec, "retail");
+    let folder = out.join("retail");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for expected in ["data.csv", "data.parquet", "report.json", "model/model.json"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    for file in files {
+        let bytes = std::fs::read(folder.join(file["name"].as_str().unwrap())).unwrap();
+        assert_eq!(file["bytes"], bytes.len());
+        let sha = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        assert_eq!(file["sha256"], shopsynth::output::hex(&sha));
+    }
+    assert_eq!(manifest["rows"]["synthetic"], 300);
+    assert_eq!(manifest["seed"], 11);
+
+    let again = shopsynth(&["run", spec.to_str().unwrap(), "--run-id", "retail"]);
+    assert!(!again.status.success(), "a finished run id must not be overwritten");
+    assert!(stderr(&again).contains("already holds a finished run"));
+}
+
+#[test]
+fn evaluate_scores_any_two_files_and_inspect_prints_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let args = ["evaluate", "--real", ADULT, "--synthetic", ADULT, "--out", report.to_str().unwrap()];
+    let output = shopsynth(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let overall = report["quality"]["overall"].as_f64().unwrap();
+    assert!(overall > 0.999, "a file scored against itself gives {overall}");
+
+    let output = shopsynth(&[
+        "inspect",
+        TAOBAO,
+        "--no-header",
+        "--columns",
+        "user_id,item_id,category_id,behavior_type,timestamp",
+        "--skip-bad-rows",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let types: Vec<(&str, &str)> = schema["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("user_id", "id"),
+            ("item_id", "id"),
+            ("category_id", "id"),
+            ("behavior_type", "categorical"),
+            ("timestamp", "datetime")
+        ]
+    );
+    assert_eq!(schema["skipped_rows"], 1);
+}
+
+#[test]
+fn the_binary_needs_libtorch_cuda_and_finds_libtorch_by_rpath() {
+    let binary = env!("CARGO_BIN_EXE_shopsynth");
+    let output = std::process::Command::new("readelf").args(["-d", binary]).output();
+    let output = output.expect("readelf (binutils) is installed");
+    let dynamic = String::from_utf8_lossy(&output.stdout);
+    let libtorch = std::env::var("LIBTORCH").expect("tests run with LIBTORCH set, as make test does");
+    let lib = Path::new(&libtorch).join("lib");
+    assert!(
+        dynamic.contains(&format!("[{}]", lib.display())) || dynamic.contains(&lib.display().to_string()),
+        "no rpath to {} in:\n{dynamic}",
+        lib.display()
+    );
+    // The PyPI wheel the Makefile installs is the CUDA build.
+    assert!(lib.join("libtorch_cuda.so").exists(), "{} is not a CUDA build", lib.display());
+    assert!(
+        dynamic.contains("[libtorch_cuda.so]"),
+        "libtorch_cuda.so was dropped by --as-needed:\n{dynamic}"
+    );
+}
