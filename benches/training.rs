@@ -27,11 +27,8 @@ struct Dataset {
 
 fn datasets() -> Vec<Dataset> {
     let taobao_columns = ["user_id", "item_id", "category_id", "behavior_type", "timestamp"];
-    let timestamp = ColumnHint {
-        kind: HintKind::Datetime,
-        format: Some("unix_seconds".into()),
-        role: None,
-    };
+    let timestamp =
+        ColumnHint { kind: HintKind::Datetime, format: Some("unix_seconds".into()), role: None };
     vec![
         Dataset {
             name: "adult",
@@ -56,7 +53,10 @@ fn main() {
     let epochs: u32 = std::env::var("BENCH_EPOCHS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let device = tch::Device::cuda_if_available();
     println!("device {device:?}, {} torch threads, {epochs} epochs", tch::get_num_threads());
-    println!("{:<8} {:<4} {:>8} {:>6} {:>10} {:>14}", "data", "kind", "rows", "width", "s/epoch", "rows sampled/s");
+    println!(
+        "{:<8} {:<4} {:>8} {:>6} {:>10} {:>14}",
+        "data", "kind", "rows", "width", "s/epoch", "rows sampled/s"
+    );
     for dataset in datasets() {
         let bytes = std::fs::read(dataset.path).expect("the shared datasets are beside the repo");
         let table = table::read(&bytes, dataset.path, Format::Csv, &dataset.options)

@@ -147,7 +147,9 @@ fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHOPSYNTH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
@@ -209,14 +211,20 @@ async fn run(
 async fn sample(model: &str, rows: i64, seed: u64, out: &str) -> anyhow::Result<()> {
     let rows = shopsynth::spec::check_rows(rows).context("--rows")?;
     let store = StoreOptions::default();
-    let (saved, network) = pipeline::load_model(model, &store, tch::Device::cuda_if_available()).await?;
+    let (saved, network) =
+        pipeline::load_model(model, &store, tch::Device::cuda_if_available()).await?;
     let table = pipeline::synthesize(&saved, &network, rows, seed)?;
     let location = pipeline::write_table(&table, out, &store).await?;
     eprintln!("wrote {rows} rows to {location}");
     Ok(())
 }
 
-async fn evaluate(real: &str, synthetic: &str, out: Option<&str>, read: &ReadArgs) -> anyhow::Result<()> {
+async fn evaluate(
+    real: &str,
+    synthetic: &str,
+    out: Option<&str>,
+    read: &ReadArgs,
+) -> anyhow::Result<()> {
     let store = StoreOptions::default();
     let options = read.options();
     let real_table = pipeline::read_table(real, read.format(real)?, &options, &store).await?.table;
@@ -238,7 +246,8 @@ async fn evaluate(real: &str, synthetic: &str, out: Option<&str>, read: &ReadArg
 
 async fn inspect(dataset: &str, read: &ReadArgs) -> anyhow::Result<()> {
     let store = StoreOptions::default();
-    let result = pipeline::read_table(dataset, read.format(dataset)?, &read.options(), &store).await?;
+    let result =
+        pipeline::read_table(dataset, read.format(dataset)?, &read.options(), &store).await?;
     let schema = pipeline::inspect(&result.table, &BTreeMap::new())?;
     let out = serde_json::json!({
         "dataset": dataset,

@@ -46,7 +46,11 @@ pub fn default_run_id() -> String {
 
 impl RunFolder {
     /// Opens `<output>/<run_id>/`, refusing one that holds a finished run.
-    pub async fn create(output: &Location, run_id: &str, options: &StoreOptions) -> anyhow::Result<RunFolder> {
+    pub async fn create(
+        output: &Location,
+        run_id: &str,
+        options: &StoreOptions,
+    ) -> anyhow::Result<RunFolder> {
         check_run_id(run_id)?;
         let root = output.join(run_id);
         if root.join(MANIFEST).exists(options).await? {

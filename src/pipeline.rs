@@ -33,6 +33,8 @@ use crate::table::{self, Column, Format, ReadOptions, ReadResult, SkippedRow, Ta
 const MODEL_FORMAT: u32 = 1;
 const MODEL_JSON: &str = "model/model.json";
 const MODEL_WEIGHTS: &str = "model/weights.pt";
+/// Mixed into the seed for the plan's draws (keys, pseudonyms).
+const PLAN_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Skipped rows listed by line in the report; the rest are only counted.
 const SKIPPED_EXAMPLES: usize = 20;
 
@@ -99,7 +101,11 @@ struct Manifest<'a> {
 
 /// Runs `spec` end to end, writing `<output.uri>/<run_id>/`.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
-pub async fn run(spec: &JobSpec, run_id: &str, listener: &mut Listener<'_>) -> anyhow::Result<RunSummary> {
+pub async fn run(
+    spec: &JobSpec,
+    run_id: &str,
+    listener: &mut Listener<'_>,
+) -> anyhow::Result<RunSummary> {
     spec.validate()?;
     let created_at = chrono::Utc::now();
     let rows = crate::spec::check_rows(spec.output.rows)?;
@@ -258,8 +264,14 @@ fn train(
 }
 
 /// Samples exactly `rows` synthetic rows.
-pub fn synthesize(saved: &SavedModel, network: &Network, rows: usize, seed: u64) -> anyhow::Result<Table> {
-    let (values, sigmas) = tokio::task::block_in_place(|| network.sample(rows, saved.batch_size, seed))?;
+pub fn synthesize(
+    saved: &SavedModel,
+    network: &Network,
+    rows: usize,
+    seed: u64,
+) -> anyhow::Result<Table> {
+    let (values, sigmas) =
+        tokio::task::block_in_place(|| network.sample(rows, saved.batch_size, seed))?;
     let cells = saved.encoder.decode(&values, rows, sigmas.as_deref(), seed);
     let modelled = saved
         .encoder
@@ -268,7 +280,9 @@ pub fn synthesize(saved: &SavedModel, network: &Network, rows: usize, seed: u64)
         .zip(cells)
         .map(|(encoding, cells)| Column { name: encoding.column().name.clone(), cells })
         .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_91a4);
+    // A stream of its own, so key and pseudonym draws never reuse the
+    // numbers the network's sampler drew from the same seed.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ PLAN_STREAM);
     let table = saved.plan.complete(modelled, rows, &mut rng);
     Ok(order_rows(table, saved))
 }
@@ -283,7 +297,9 @@ fn order_rows(table: Table, saved: &SavedModel) -> Table {
         return table;
     };
     let times: Vec<f64> = match time.and_then(|t| table.column(&t.name).map(|c| (t, c))) {
-        Some((schema, column)) => column.cells.iter().map(|c| schema.number(c.as_deref()).unwrap_or(0.0)).collect(),
+        Some((schema, column)) => {
+            column.cells.iter().map(|c| schema.number(c.as_deref()).unwrap_or(0.0)).collect()
+        }
         None => vec![0.0; table.rows()],
     };
     let ids: Vec<(bool, u64, &str)> = subjects
@@ -299,16 +315,25 @@ fn order_rows(table: Table, saved: &SavedModel) -> Table {
     let columns = table
         .columns
         .into_iter()
-        .map(|c| Column { name: c.name, cells: order.iter().map(|&i| c.cells[i].clone()).collect() })
+        .map(|c| Column {
+            name: c.name,
+            cells: order.iter().map(|&i| c.cells[i].clone()).collect(),
+        })
         .collect();
     Table::new(columns)
 }
 
-fn summarize(spec: &JobSpec, source: &ReadResult, saved: &SavedModel, rows: usize) -> DatasetSummary {
+fn summarize(
+    spec: &JobSpec,
+    source: &ReadResult,
+    saved: &SavedModel,
+    rows: usize,
+) -> DatasetSummary {
     let plan = &saved.plan;
     let mut columns = BTreeMap::new();
     for name in &plan.modelled {
-        columns.insert(name.clone(), format!("learnt by the {:?} network", saved.kind).to_lowercase());
+        columns
+            .insert(name.clone(), format!("learnt by the {:?} network", saved.kind).to_lowercase());
     }
     for key in &plan.keys {
         let how = match &key.parent {
@@ -361,7 +386,11 @@ async fn write_outputs(
 }
 
 /// Loads a saved model from a run folder or its `model/` folder.
-pub async fn load_model(uri: &str, store: &StoreOptions, device: Device) -> anyhow::Result<(SavedModel, Network)> {
+pub async fn load_model(
+    uri: &str,
+    store: &StoreOptions,
+    device: Device,
+) -> anyhow::Result<(SavedModel, Network)> {
     let location = Location::parse(uri)?;
     let (json, weights) = if location.join("model.json").exists(store).await? {
         (location.join("model.json"), location.join("weights.pt"))
@@ -373,7 +402,10 @@ pub async fn load_model(uri: &str, store: &StoreOptions, device: Device) -> anyh
     let saved: SavedModel = serde_json::from_slice(&json.read(store).await?)
         .with_context(|| format!("{json} is not a shopsynth model"))?;
     if saved.format != MODEL_FORMAT {
-        bail!("{json} has model format {}, this shopsynth reads format {MODEL_FORMAT}", saved.format);
+        bail!(
+            "{json} has model format {}, this shopsynth reads format {MODEL_FORMAT}",
+            saved.format
+        );
     }
     let weights = weights.read(store).await?;
     let network = Network::load(saved.network.clone(), saved.encoder.spans(), &weights, device)
@@ -382,7 +414,11 @@ pub async fn load_model(uri: &str, store: &StoreOptions, device: Device) -> anyh
 }
 
 /// Writes a table to a file location, in the format its extension names.
-pub async fn write_table(table: &Table, uri: &str, store: &StoreOptions) -> anyhow::Result<Location> {
+pub async fn write_table(
+    table: &Table,
+    uri: &str,
+    store: &StoreOptions,
+) -> anyhow::Result<Location> {
     let location = Location::parse(uri)?;
     let format = Format::from_extension(uri)
         .with_context(|| format!("`{uri}`: end the name in .csv, .parquet or .jsonl"))?;

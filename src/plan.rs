@@ -186,7 +186,8 @@ impl Plan {
         for key in &self.keys {
             let parent_cells = key.parent.as_ref().and_then(|p| columns.get(p));
             let drawn = key.draw(parent_cells, rows, rng);
-            columns.insert(key.column.clone(), drawn.iter().map(|&k| key.keys[k].clone()).collect());
+            columns
+                .insert(key.column.clone(), drawn.iter().map(|&k| key.keys[k].clone()).collect());
             for derived in &key.derived {
                 let cells = drawn.iter().map(|&k| derived.values[k].clone()).collect();
                 columns.insert(derived.column.clone(), cells);
@@ -202,7 +203,10 @@ impl Plan {
         let columns = self
             .output_columns
             .iter()
-            .map(|name| Column { name: name.clone(), cells: columns.remove(name).unwrap_or_default() })
+            .map(|name| Column {
+                name: name.clone(),
+                cells: columns.remove(name).unwrap_or_default(),
+            })
             .collect();
         Table::new(columns)
     }
@@ -233,7 +237,8 @@ fn is_determined(keys: &[Option<String>], values: &[Option<String>]) -> bool {
     for (key, value) in keys.iter().zip(values) {
         *counts.entry(key).or_default().entry(value).or_default() += 1;
     }
-    let agreeing: usize = counts.values().map(|by_value| by_value.values().max().unwrap_or(&0)).sum();
+    let agreeing: usize =
+        counts.values().map(|by_value| by_value.values().max().unwrap_or(&0)).sum();
     let disagreeing = keys.len() - agreeing;
     disagreeing as f64 <= MAX_DISAGREEING_SHARE * keys.len() as f64
 }
@@ -310,12 +315,14 @@ impl KeyPlan {
     }
 
     /// Draws one key index per row, within each row's parent label.
-    fn draw(&self, parent: Option<&Vec<Option<String>>>, rows: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
-        let samplers: HashMap<Option<&str>, (&KeyGroup, Vec<u64>)> = self
-            .groups
-            .iter()
-            .map(|g| (g.parent.as_deref(), (g, cumulative(&g.counts))))
-            .collect();
+    fn draw(
+        &self,
+        parent: Option<&Vec<Option<String>>>,
+        rows: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<usize> {
+        let samplers: HashMap<Option<&str>, (&KeyGroup, Vec<u64>)> =
+            self.groups.iter().map(|g| (g.parent.as_deref(), (g, cumulative(&g.counts)))).collect();
         let all = self.all_keys();
         (0..rows)
             .map(|row| {
@@ -336,7 +343,8 @@ impl KeyPlan {
                 counts[*member as usize] += count;
             }
         }
-        let group = KeyGroup { parent: None, members: (0..self.keys.len() as u32).collect(), counts };
+        let group =
+            KeyGroup { parent: None, members: (0..self.keys.len() as u32).collect(), counts };
         let cdf = cumulative(&group.counts);
         (group, cdf)
     }
@@ -344,10 +352,13 @@ impl KeyPlan {
 
 fn cumulative(counts: &[u32]) -> Vec<u64> {
     let mut total = 0u64;
-    counts.iter().map(|&c| {
-        total += c as u64;
-        total
-    }).collect()
+    counts
+        .iter()
+        .map(|&c| {
+            total += c as u64;
+            total
+        })
+        .collect()
 }
 
 impl SubjectPlan {

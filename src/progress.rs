@@ -47,7 +47,11 @@ pub struct Console {
 
 impl Default for Console {
     fn default() -> Self {
-        Console { terminal: std::io::stderr().is_terminal(), training_started: None, line_open: false }
+        Console {
+            terminal: std::io::stderr().is_terminal(),
+            training_started: None,
+            line_open: false,
+        }
     }
 }
 

@@ -180,7 +180,10 @@ impl JobSpec {
         Format::from_extension(&self.dataset.uri).ok_or_else(|| {
             invalid(
                 "dataset.format",
-                format!("cannot tell the format of `{}`; set csv, parquet or jsonl", self.dataset.uri),
+                format!(
+                    "cannot tell the format of `{}`; set csv, parquet or jsonl",
+                    self.dataset.uri
+                ),
             )
         })
     }
@@ -189,7 +192,10 @@ impl JobSpec {
 /// Checks a requested row count (also used by `shopsynth sample`).
 pub fn check_rows(rows: i64) -> Result<usize, SpecError> {
     if rows <= 0 {
-        return Err(invalid("output.rows", format!("must be a positive number of rows, got {rows}")));
+        return Err(invalid(
+            "output.rows",
+            format!("must be a positive number of rows, got {rows}"),
+        ));
     }
     if rows > MAX_ROWS {
         return Err(invalid("output.rows", format!("at most {MAX_ROWS} rows per job, got {rows}")));

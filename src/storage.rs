@@ -31,11 +31,7 @@ pub struct Location {
 enum Place {
     /// `path` is absolute; `shown` is the path as the user wrote it, and
     /// `uri` whether they wrote it as `file://`. Both are normalized.
-    Local {
-        path: PathBuf,
-        shown: PathBuf,
-        uri: bool,
-    },
+    Local { path: PathBuf, shown: PathBuf, uri: bool },
     /// `key` has no leading, trailing or doubled `/`; empty for the bucket.
     S3 { bucket: String, key: String },
 }
@@ -51,33 +47,20 @@ impl Location {
             if key.split('/').any(|part| part == "." || part == "..") {
                 bail!("`{uri}`: an S3 key cannot hold `.` or `..` parts");
             }
-            Place::S3 {
-                bucket: bucket.to_string(),
-                key: clean_key(key),
-            }
+            Place::S3 { bucket: bucket.to_string(), key: clean_key(key) }
         } else if uri.starts_with("file:") {
-            let path = url::Url::parse(uri)
-                .ok()
-                .and_then(|url| url.to_file_path().ok());
+            let path = url::Url::parse(uri).ok().and_then(|url| url.to_file_path().ok());
             let Some(path) = path else {
                 bail!("`{uri}` is not a local file URI: write file:///absolute/path");
             };
             let path = normalize(&path);
-            Place::Local {
-                shown: path.clone(),
-                path,
-                uri: true,
-            }
+            Place::Local { shown: path.clone(), path, uri: true }
         } else if uri.is_empty() || uri.contains("://") {
             bail!("`{uri}` is not a location: give a local path, file:///PATH or s3://BUCKET/KEY");
         } else {
             let cwd = std::env::current_dir().context("finding the current directory")?;
             let path = normalize(&cwd.join(uri));
-            Place::Local {
-                path,
-                shown: normalize(Path::new(uri)),
-                uri: false,
-            }
+            Place::Local { path, shown: normalize(Path::new(uri)), uri: false }
         };
         Ok(Location { place })
     }
@@ -90,10 +73,9 @@ impl Location {
                 shown: normalize(&shown.join(name)),
                 uri: *uri,
             },
-            Place::S3 { bucket, key } => Place::S3 {
-                bucket: bucket.clone(),
-                key: clean_key(&format!("{key}/{name}")),
-            },
+            Place::S3 { bucket, key } => {
+                Place::S3 { bucket: bucket.clone(), key: clean_key(&format!("{key}/{name}")) }
+            }
         };
         Location { place }
     }
@@ -110,10 +92,7 @@ impl Location {
     pub async fn read(&self, options: &StoreOptions) -> anyhow::Result<Bytes> {
         let (store, path) = self.store(options)?;
         match store.get(&path).await {
-            Ok(found) => Ok(found
-                .bytes()
-                .await
-                .with_context(|| format!("reading {self}"))?),
+            Ok(found) => Ok(found.bytes().await.with_context(|| format!("reading {self}"))?),
             Err(object_store::Error::NotFound { .. }) => {
                 bail!("not found: {self}; check the path (for s3://, the bucket and key)")
             }
@@ -194,12 +173,8 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.place {
-            Place::Local {
-                shown, uri: false, ..
-            } => write!(f, "{}", shown.display()),
-            Place::Local {
-                shown, uri: true, ..
-            } => write!(f, "file://{}", shown.display()),
+            Place::Local { shown, uri: false, .. } => write!(f, "{}", shown.display()),
+            Place::Local { shown, uri: true, .. } => write!(f, "file://{}", shown.display()),
             Place::S3 { bucket, key } if key.is_empty() => write!(f, "s3://{bucket}"),
             Place::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
         }
@@ -208,10 +183,7 @@ impl fmt::Display for Location {
 
 /// An S3 key without empty parts, so `a//b/` and `a/b` are the same key.
 fn clean_key(key: &str) -> String {
-    key.split('/')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
+    key.split('/').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("/")
 }
 
 /// Drops `.` parts and resolves `..` against the part before it, without
@@ -229,11 +201,7 @@ fn normalize(path: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
-    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 /// How to reach S3; every field left out comes from the environment.
@@ -293,10 +261,7 @@ impl fmt::Debug for StoreOptions {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
-            .field(
-                "secret_access_key",
-                &self.secret_access_key.as_ref().map(|_| "***"),
-            )
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
             .field("path_style", &self.path_style)
             .field("allow_http", &self.allow_http)
             .finish()
@@ -319,10 +284,7 @@ mod tests {
     fn uris_are_parsed_and_shown_normalized() {
         let s3 = Location::parse("s3://shop//exports/orders/").unwrap();
         assert_eq!(s3.to_string(), "s3://shop/exports/orders");
-        assert_eq!(
-            s3.join("a.csv").to_string(),
-            "s3://shop/exports/orders/a.csv"
-        );
+        assert_eq!(s3.join("a.csv").to_string(), "s3://shop/exports/orders/a.csv");
         assert_eq!(s3.file_name(), Some("orders"));
         assert_eq!(Location::parse("s3://shop").unwrap().file_name(), None);
         let relative = Location::parse("./data//x/../orders.csv").unwrap();
@@ -344,14 +306,8 @@ mod tests {
     async fn a_written_file_reads_back_and_its_folders_are_created() {
         let dir = tempfile::tempdir().unwrap();
         let location = in_dir(&dir, "out/run 1/data.csv");
-        location
-            .write(Bytes::from_static(b"a\n1\n"), &local())
-            .await
-            .unwrap();
-        assert_eq!(
-            location.read(&local()).await.unwrap(),
-            Bytes::from_static(b"a\n1\n")
-        );
+        location.write(Bytes::from_static(b"a\n1\n"), &local()).await.unwrap();
+        assert_eq!(location.read(&local()).await.unwrap(), Bytes::from_static(b"a\n1\n"));
         assert!(location.exists(&local()).await.unwrap());
     }
 
@@ -359,22 +315,11 @@ mod tests {
     async fn writing_leaves_no_temporary_file_and_replaces_the_old_content() {
         let dir = tempfile::tempdir().unwrap();
         let location = in_dir(&dir, "data.csv");
-        location
-            .write(Bytes::from_static(b"old, longer"), &local())
-            .await
-            .unwrap();
-        location
-            .write(Bytes::from_static(b"new"), &local())
-            .await
-            .unwrap();
-        assert_eq!(
-            location.read(&local()).await.unwrap(),
-            Bytes::from_static(b"new")
-        );
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        location.write(Bytes::from_static(b"old, longer"), &local()).await.unwrap();
+        location.write(Bytes::from_static(b"new"), &local()).await.unwrap();
+        assert_eq!(location.read(&local()).await.unwrap(), Bytes::from_static(b"new"));
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["data.csv"]);
     }
 
@@ -392,22 +337,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = in_dir(&dir, "run");
         for name in ["b.csv", "a/model.pt", "a/deep/x"] {
-            root.join(name)
-                .write(Bytes::from_static(b"x"), &local())
-                .await
-                .unwrap();
+            root.join(name).write(Bytes::from_static(b"x"), &local()).await.unwrap();
         }
         assert_eq!(root.list_names(&local()).await.unwrap(), ["a", "b.csv"]);
         root.join("b.csv").delete(&local()).await.unwrap();
         root.join("b.csv").delete(&local()).await.unwrap();
         assert_eq!(root.list_names(&local()).await.unwrap(), ["a"]);
-        assert!(
-            root.join("none")
-                .list_names(&local())
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(root.join("none").list_names(&local()).await.unwrap().is_empty());
     }
 
     #[test]

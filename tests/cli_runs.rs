@@ -48,7 +48,8 @@ fn sampling_a_saved_model_reproduces_the_run_and_gives_the_rows_asked() {
 
     let more = dir.path().join("more.parquet");
     let model = run_dir.join("model");
-    let args = ["sample", model.to_str().unwrap(), "--rows", "1234", "--out", more.to_str().unwrap()];
+    let args =
+        ["sample", model.to_str().unwrap(), "--rows", "1234", "--out", more.to_str().unwrap()];
     let output = shopsynth(&args);
     assert!(output.status.success(), "{}", stderr(&output));
     let inspect = shopsynth(&["inspect", more.to_str().unwrap()]);
@@ -88,10 +89,12 @@ fn a_run_writes_manifest_last_with_checksums_of_every_file() {
 fn evaluate_scores_any_two_files_and_inspect_prints_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let args = ["evaluate", "--real", ADULT, "--synthetic", ADULT, "--out", report.to_str().unwrap()];
+    let args =
+        ["evaluate", "--real", ADULT, "--synthetic", ADULT, "--out", report.to_str().unwrap()];
     let output = shopsynth(&args);
     assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let overall = report["quality"]["overall"].as_f64().unwrap();
     assert!(overall > 0.999, "a file scored against itself gives {overall}");
 
@@ -130,10 +133,12 @@ fn the_binary_needs_libtorch_cuda_and_finds_libtorch_by_rpath() {
     let output = std::process::Command::new("readelf").args(["-d", binary]).output();
     let output = output.expect("readelf (binutils) is installed");
     let dynamic = String::from_utf8_lossy(&output.stdout);
-    let libtorch = std::env::var("LIBTORCH").expect("tests run with LIBTORCH set, as make test does");
+    let libtorch =
+        std::env::var("LIBTORCH").expect("tests run with LIBTORCH set, as make test does");
     let lib = Path::new(&libtorch).join("lib");
     assert!(
-        dynamic.contains(&format!("[{}]", lib.display())) || dynamic.contains(&lib.display().to_string()),
+        dynamic.contains(&format!("[{}]", lib.display()))
+            || dynamic.contains(&lib.display().to_string()),
         "no rpath to {} in:\n{dynamic}",
         lib.display()
     );

@@ -67,10 +67,7 @@ fn check_dataset(relative: &str) {
     let metadata = serde_json::to_vec_pretty(&sdv_metadata(&schema)).expect("metadata serialises");
     std::fs::write(&metadata_path, metadata).expect("metadata is written");
 
-    for (seed, variant) in [Variant::Shuffled, Variant::Distorted]
-        .into_iter()
-        .enumerate()
-    {
+    for (seed, variant) in [Variant::Shuffled, Variant::Distorted].into_iter().enumerate() {
         let synthetic = without_text(&derive(&real, &schema, variant, seed as u64), &schema);
         let synthetic_path = dir.path().join(format!("{variant:?}.csv"));
         let bytes = table::write(&synthetic, Format::Csv).expect("the synthetic table is written");
@@ -94,21 +91,14 @@ fn tools_python() -> String {
 }
 
 fn dataset(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/datasets")
-        .join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets").join(relative)
 }
 
 fn read_csv(path: &Path) -> Table {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let options = ReadOptions {
-        header: true,
-        ..ReadOptions::default()
-    };
+    let options = ReadOptions { header: true, ..ReadOptions::default() };
     let name = path.display().to_string();
-    table::read(&bytes, &name, Format::Csv, &options)
-        .expect("the dataset reads")
-        .table
+    table::read(&bytes, &name, Format::Csv, &options).expect("the dataset reads").table
 }
 
 /// The table without its free-text columns, as shopsynth writes output.
@@ -140,10 +130,7 @@ fn shuffled(real: &Table, rng: &mut ChaCha8Rng) -> Table {
             if position % 2 == 1 {
                 cells.shuffle(rng);
             }
-            Column {
-                name: column.name.clone(),
-                cells,
-            }
+            Column { name: column.name.clone(), cells }
         })
         .collect();
     Table::new(columns)
@@ -169,10 +156,7 @@ fn distort_column(column: &Column, schema: &ColumnSchema, rng: &mut ChaCha8Rng) 
         Kind::Categorical | Kind::Boolean => swap_top_labels(column, schema, rng),
         Kind::Id { .. } | Kind::Text => column.cells.clone(),
     };
-    Column {
-        name: column.name.clone(),
-        cells,
-    }
+    Column { name: column.name.clone(), cells }
 }
 
 /// Scales some numbers up and shifts them by `shift`; blanks a few.
@@ -221,11 +205,7 @@ fn swap_top_labels(
     rng: &mut ChaCha8Rng,
 ) -> Vec<Option<String>> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for label in column
-        .cells
-        .iter()
-        .filter_map(|c| schema.label(c.as_deref()))
-    {
+    for label in column.cells.iter().filter_map(|c| schema.label(c.as_deref())) {
         *counts.entry(label).or_insert(0) += 1;
     }
     let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
@@ -243,11 +223,7 @@ fn swap_top_labels(
                 Some(l) if l == second => first,
                 _ => return cell.clone(),
             };
-            if rng.random_bool(DISTORT) {
-                Some(other.to_string())
-            } else {
-                cell.clone()
-            }
+            if rng.random_bool(DISTORT) { Some(other.to_string()) } else { cell.clone() }
         })
         .collect()
 }
@@ -261,10 +237,7 @@ fn sdmetrics(python: &str, real: &Path, synthetic: &Path, metadata: &Path) -> Va
         .output()
         .unwrap_or_else(|e| panic!("{python} could not run {}: {e}", script.display()));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "sdmetrics_score.py failed: {stderr}"
-    );
+    assert!(output.status.success(), "sdmetrics_score.py failed: {stderr}");
     serde_json::from_slice(&output.stdout).expect("the script prints JSON")
 }
 
@@ -288,15 +261,8 @@ fn assert_agree(ours: &Quality, theirs: &Value, case: &str) {
         .map(|(name, mine)| format!("{name} {mine:?} vs {:?}", theirs[name].as_f64()))
         .collect();
     eprintln!("{case}: ours vs sdmetrics: {}", summary.join(", "));
-    let failed = scores
-        .iter()
-        .any(|(name, mine)| !agree(*mine, theirs[name].as_f64()));
-    assert!(
-        !failed,
-        "{case}: {}\n{}",
-        summary.join(", "),
-        differences(ours, theirs)
-    );
+    let failed = scores.iter().any(|(name, mine)| !agree(*mine, theirs[name].as_f64()));
+    assert!(!failed, "{case}: {}\n{}", summary.join(", "), differences(ours, theirs));
 }
 
 /// The column and pair scores that differ, to say where a gap comes from.
@@ -306,20 +272,12 @@ fn differences(ours: &Quality, theirs: &Value) -> String {
     let rows = |key: &str| theirs[key].as_array().unwrap_or(&empty).clone();
     let their_columns: HashMap<String, Option<f64>> = rows("columns")
         .iter()
-        .map(|row| {
-            (
-                row["column"].as_str().unwrap_or("").to_string(),
-                row["score"].as_f64(),
-            )
-        })
+        .map(|row| (row["column"].as_str().unwrap_or("").to_string(), row["score"].as_f64()))
         .collect();
     for column in &ours.columns {
         let theirs = their_columns.get(&column.column).copied().flatten();
         if !agree(column.score, theirs) {
-            lines.push(format!(
-                "column {}: {:?} vs {theirs:?}",
-                column.column, column.score
-            ));
+            lines.push(format!("column {}: {:?} vs {theirs:?}", column.column, column.score));
         }
     }
     let their_pairs: HashMap<(String, String), (Option<f64>, Option<bool>)> = rows("pairs")

@@ -37,7 +37,8 @@ impl Mixture {
         } else {
             values.to_vec()
         };
-        let (low, high) = sample.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+        let (low, high) =
+            sample.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
         let min_std = ((high - low) * MIN_STD_SHARE).max(1e-9);
 
         let mut distinct = sample.clone();
@@ -87,10 +88,10 @@ impl Mixture {
             let mut sum_sq = vec![0.0; modes];
             for &x in sample {
                 self.posterior(x, &mut resp);
-                for k in 0..modes {
-                    total[k] += resp[k];
-                    sum[k] += resp[k] * x;
-                    sum_sq[k] += resp[k] * x * x;
+                for (k, r) in resp.iter().enumerate() {
+                    total[k] += r;
+                    sum[k] += r * x;
+                    sum_sq[k] += r * x * x;
                 }
             }
             for k in 0..modes {
@@ -105,7 +106,8 @@ impl Mixture {
     }
 
     fn prune(&mut self) {
-        let keep: Vec<usize> = (0..self.weights.len()).filter(|&k| self.weights[k] > MIN_WEIGHT).collect();
+        let keep: Vec<usize> =
+            (0..self.weights.len()).filter(|&k| self.weights[k] > MIN_WEIGHT).collect();
         let total: f64 = keep.iter().map(|&k| self.weights[k]).sum();
         self.weights = keep.iter().map(|&k| self.weights[k] / total).collect();
         self.means = keep.iter().map(|&k| self.means[k]).collect();
@@ -127,10 +129,11 @@ impl Mixture {
     /// Writes into `resp` the probability of each mode given `x`.
     pub fn posterior(&self, x: f64, resp: &mut [f64]) {
         let mut best = f64::MIN;
-        for k in 0..self.means.len() {
-            let z = (x - self.means[k]) / self.stds[k];
-            resp[k] = self.weights[k].max(1e-300).ln() - self.stds[k].ln() - 0.5 * z * z;
-            best = best.max(resp[k]);
+        let modes = self.weights.iter().zip(&self.means).zip(&self.stds);
+        for (r, ((weight, mean), std)) in resp.iter_mut().zip(modes) {
+            let z = (x - mean) / std;
+            *r = weight.max(1e-300).ln() - std.ln() - 0.5 * z * z;
+            best = best.max(*r);
         }
         let mut total = 0.0;
         for r in resp.iter_mut() {

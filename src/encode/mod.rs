@@ -99,10 +99,8 @@ impl Encoder {
     /// Learns each column's encoding from its real cells.
     pub fn fit(columns: &[(&ColumnSchema, &Column)], seed: u64) -> Encoder {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let columns = columns
-            .iter()
-            .map(|(schema, column)| fit_column(schema, column, &mut rng))
-            .collect();
+        let columns =
+            columns.iter().map(|(schema, column)| fit_column(schema, column, &mut rng)).collect();
         Encoder { columns }
     }
 
@@ -151,7 +149,8 @@ impl Encoder {
         let mut start = 0;
         let mut out = Vec::with_capacity(self.columns.len());
         for encoding in &self.columns {
-            let (cells, used) = decode_column(encoding, values, rows, width, start, sigmas, &mut rng);
+            let (cells, used) =
+                decode_column(encoding, values, rows, width, start, sigmas, &mut rng);
             out.push(cells);
             start += used;
         }
@@ -305,8 +304,11 @@ mod tests {
     fn encoding_then_decoding_returns_the_real_cells() {
         let schema = numeric("quantity");
         let cells = column("quantity", &["0", "0", "5", "NA", "1000", "7"]);
-        let label_schema =
-            ColumnSchema { kind: Kind::Categorical, null_marker: Some(" ?".into()), ..numeric("c") };
+        let label_schema = ColumnSchema {
+            kind: Kind::Categorical,
+            null_marker: Some(" ?".into()),
+            ..numeric("c")
+        };
         let labels = column("c", &[" a", " ?", " b", " a", " b", " a"]);
         let encoder = Encoder::fit(&[(&schema, &cells), (&label_schema, &labels)], 3);
         let encoded = encoder.encode(&[&cells, &labels], 3);

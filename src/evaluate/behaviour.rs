@@ -108,10 +108,7 @@ pub(super) fn score(compared: &[Compared]) -> Option<Behaviour> {
     Some(Behaviour {
         events_per_subject: events_per_subject(subject),
         popularity: item_key(compared).map(popularity),
-        behaviour_mix: compared
-            .iter()
-            .find(|c| names_behaviour(c))
-            .map(behaviour_mix),
+        behaviour_mix: compared.iter().find(|c| names_behaviour(c)).map(behaviour_mix),
     })
 }
 
@@ -122,9 +119,7 @@ fn has_role(column: &Compared, role: IdRole) -> bool {
 /// The key column most likely to name catalogue items.
 fn item_key<'c, 'a>(compared: &'c [Compared<'a>]) -> Option<&'c Compared<'a>> {
     let keys = || compared.iter().filter(|c| has_role(c, IdRole::Key));
-    keys()
-        .find(|c| name_contains(c, &ITEM_WORDS))
-        .or_else(|| keys().next())
+    keys().find(|c| name_contains(c, &ITEM_WORDS)).or_else(|| keys().next())
 }
 
 fn names_behaviour(column: &Compared) -> bool {
@@ -149,11 +144,8 @@ fn summarise(mut events: Vec<usize>) -> EventsSummary {
     events.sort_unstable();
     let values: Vec<f64> = events.iter().map(|&n| n as f64).collect();
     let [p10, p25, p50, p75, p90, p99] = QUANTILES.map(|q| quantile(&values, q));
-    let mean = if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    };
+    let mean =
+        if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
     EventsSummary {
         subjects: values.len(),
         mean,
@@ -199,17 +191,9 @@ fn popularity_curve(mut events: Vec<usize>) -> PopularityCurve {
     let [top_1_percent, top_10_percent, top_50_percent] = TOP_SHARES.map(top);
     let ranks = RANKS
         .iter()
-        .map(|&rank| RankShare {
-            rank,
-            share: events.get(rank - 1).map(|&n| n as f64 / total),
-        })
+        .map(|&rank| RankShare { rank, share: events.get(rank - 1).map(|&n| n as f64 / total) })
         .collect();
-    PopularityCurve {
-        top_1_percent,
-        top_10_percent,
-        top_50_percent,
-        ranks,
-    }
+    PopularityCurve { top_1_percent, top_10_percent, top_50_percent, ranks }
 }
 
 fn behaviour_mix(column: &Compared) -> BehaviourMix {
@@ -229,10 +213,7 @@ fn behaviour_mix(column: &Compared) -> BehaviourMix {
         })
         .collect();
     shares.sort_by(|a, b| b.real.total_cmp(&a.real));
-    BehaviourMix {
-        column: column.schema.name.clone(),
-        shares,
-    }
+    BehaviourMix { column: column.schema.name.clone(), shares }
 }
 
 #[cfg(test)]
@@ -255,23 +236,12 @@ mod tests {
         let (invoice, stock) = (key("InvoiceNo"), key("StockCode"));
         let cells = vec![Some("1".to_string())];
         let compared = [
-            Compared {
-                schema: &invoice,
-                real: &cells,
-                synthetic: &cells,
-            },
-            Compared {
-                schema: &stock,
-                real: &cells,
-                synthetic: &cells,
-            },
+            Compared { schema: &invoice, real: &cells, synthetic: &cells },
+            Compared { schema: &stock, real: &cells, synthetic: &cells },
         ];
         let chosen = item_key(&compared).expect("there are keys");
         assert_eq!(chosen.schema.name, "StockCode");
-        assert_eq!(
-            item_key(&compared[..1]).expect("a key").schema.name,
-            "InvoiceNo"
-        );
+        assert_eq!(item_key(&compared[..1]).expect("a key").schema.name, "InvoiceNo");
     }
 
     #[test]

@@ -50,10 +50,7 @@ fn column_metadata(column: &ColumnSchema) -> Value {
         Kind::Numeric { .. } => json!({ "sdtype": "numerical" }),
         Kind::Categorical => json!({ "sdtype": "categorical" }),
         Kind::Boolean => json!({ "sdtype": "boolean" }),
-        Kind::Datetime {
-            format: DateFormat::Pattern(pattern),
-            ..
-        } => {
+        Kind::Datetime { format: DateFormat::Pattern(pattern), .. } => {
             json!({ "sdtype": "datetime", "datetime_format": python_format(pattern) })
         }
         Kind::Datetime { .. } => json!({ "sdtype": "numerical" }),
@@ -64,10 +61,7 @@ fn column_metadata(column: &ColumnSchema) -> Value {
 
 /// The single row-key column, which SDV calls the primary key.
 fn primary_key(schema: &Schema) -> Option<&str> {
-    let mut rows = schema
-        .columns
-        .iter()
-        .filter(|c| c.kind == Kind::Id { role: IdRole::Row });
+    let mut rows = schema.columns.iter().filter(|c| c.kind == Kind::Id { role: IdRole::Row });
     match (rows.next(), rows.next()) {
         (Some(only), None) => Some(only.name.as_str()),
         _ => None,
@@ -79,9 +73,7 @@ fn primary_key(schema: &Schema) -> Option<&str> {
 fn python_format(pattern: &str) -> String {
     PYTHON_PIECES
         .iter()
-        .fold(pattern.to_string(), |text, (chrono, python)| {
-            text.replace(chrono, python)
-        })
+        .fold(pattern.to_string(), |text, (chrono, python)| text.replace(chrono, python))
 }
 
 #[cfg(test)]
@@ -89,22 +81,13 @@ mod tests {
     use super::*;
 
     fn column(name: &str, kind: Kind) -> ColumnSchema {
-        ColumnSchema {
-            name: name.into(),
-            kind,
-            null_marker: None,
-            missing_rate: 0.0,
-            distinct: 1,
-        }
+        ColumnSchema { name: name.into(), kind, null_marker: None, missing_rate: 0.0, distinct: 1 }
     }
 
     #[test]
     fn unpadded_chrono_patterns_become_python_patterns() {
         assert_eq!(python_format("%-m/%-d/%Y %-H:%M"), "%m/%d/%Y %H:%M");
-        assert_eq!(
-            python_format("%Y-%m-%dT%H:%M:%S%.fZ"),
-            "%Y-%m-%dT%H:%M:%S.%fZ"
-        );
+        assert_eq!(python_format("%Y-%m-%dT%H:%M:%S%.fZ"), "%Y-%m-%dT%H:%M:%S.%fZ");
     }
 
     #[test]
@@ -113,21 +96,10 @@ mod tests {
         let schema = Schema {
             columns: vec![
                 column("row", Kind::Id { role: IdRole::Row }),
-                column(
-                    "when",
-                    Kind::Datetime {
-                        format: pattern,
-                        min: 0.0,
-                        max: 1.0,
-                    },
-                ),
+                column("when", Kind::Datetime { format: pattern, min: 0.0, max: 1.0 }),
                 column(
                     "ts",
-                    Kind::Datetime {
-                        format: DateFormat::UnixSeconds,
-                        min: 0.0,
-                        max: 1.0,
-                    },
+                    Kind::Datetime { format: DateFormat::UnixSeconds, min: 0.0, max: 1.0 },
                 ),
                 column("note", Kind::Text),
             ],

@@ -90,11 +90,7 @@ fn compared_columns<'a>(
         .filter_map(|column| {
             let real = real.column(&column.name)?;
             let synthetic = synthetic.column(&column.name)?;
-            Some(Compared {
-                schema: column,
-                real: &real.cells,
-                synthetic: &synthetic.cells,
-            })
+            Some(Compared { schema: column, real: &real.cells, synthetic: &synthetic.cells })
         })
         .collect()
 }
@@ -104,9 +100,7 @@ fn left_out(real: &Table, synthetic: &Table, schema: &Schema) -> Vec<LeftOut> {
     real.columns
         .iter()
         .filter_map(|column| {
-            let is_text = schema
-                .column(&column.name)
-                .is_some_and(|c| c.kind == Kind::Text);
+            let is_text = schema.column(&column.name).is_some_and(|c| c.kind == Kind::Text);
             let reason = if is_text {
                 TEXT_REASON
             } else if synthetic.column(&column.name).is_none() {
@@ -114,10 +108,7 @@ fn left_out(real: &Table, synthetic: &Table, schema: &Schema) -> Vec<LeftOut> {
             } else {
                 return None;
             };
-            Some(LeftOut {
-                column: column.name.clone(),
-                reason: reason.to_string(),
-            })
+            Some(LeftOut { column: column.name.clone(), reason: reason.to_string() })
         })
         .collect()
 }
@@ -130,32 +121,20 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn column(name: &str, cells: &[&str]) -> Column {
-        Column {
-            name: name.into(),
-            cells: cells.iter().map(|c| Some(c.to_string())).collect(),
-        }
+        Column { name: name.into(), cells: cells.iter().map(|c| Some(c.to_string())).collect() }
     }
 
     fn shop_table(users: &[&str]) -> Table {
         let n = users.len();
         let items: Vec<String> = (0..n).map(|i| format!("item{}", i % 3)).collect();
-        let kinds: Vec<&str> = (0..n)
-            .map(|i| if i % 4 == 0 { "buy" } else { "pv" })
-            .collect();
-        let notes: Vec<String> = (0..n)
-            .map(|i| format!("a long free text note number {i} about nothing"))
-            .collect();
+        let kinds: Vec<&str> = (0..n).map(|i| if i % 4 == 0 { "buy" } else { "pv" }).collect();
+        let notes: Vec<String> =
+            (0..n).map(|i| format!("a long free text note number {i} about nothing")).collect();
         Table::new(vec![
             column("user_id", users),
-            column(
-                "item_id",
-                &items.iter().map(String::as_str).collect::<Vec<_>>(),
-            ),
+            column("item_id", &items.iter().map(String::as_str).collect::<Vec<_>>()),
             column("behavior_type", &kinds),
-            column(
-                "note",
-                &notes.iter().map(String::as_str).collect::<Vec<_>>(),
-            ),
+            column("note", &notes.iter().map(String::as_str).collect::<Vec<_>>()),
         ])
     }
 
@@ -178,15 +157,10 @@ mod tests {
         let real = shop_table(&users);
         let schema = hinted_schema(&real);
         let mut synthetic = real.clone();
-        synthetic
-            .columns
-            .retain(|c| c.name != "note" && c.name != "item_id");
+        synthetic.columns.retain(|c| c.name != "note" && c.name != "item_id");
         let report = evaluate(&real, &synthetic, &schema);
-        let left: Vec<(&str, &str)> = report
-            .left_out
-            .iter()
-            .map(|l| (l.column.as_str(), l.reason.as_str()))
-            .collect();
+        let left: Vec<(&str, &str)> =
+            report.left_out.iter().map(|l| (l.column.as_str(), l.reason.as_str())).collect();
         assert_eq!(left, [("item_id", ABSENT_REASON), ("note", TEXT_REASON)]);
     }
 

@@ -96,9 +96,7 @@ fn column_similarity(column: &Compared) -> ColumnSimilarity {
             result.cosine = frequency_cosine(&real, &synthetic);
             result.keys = Some(key_coverage(&real, &synthetic));
         }
-        Kind::Id {
-            role: IdRole::Subject,
-        } => {
+        Kind::Id { role: IdRole::Subject } => {
             let (real, synthetic) = label_counts(schema, column);
             result.subjects = Some(subject_leakage(&real, &synthetic));
         }
@@ -113,10 +111,7 @@ pub(super) fn counts<'a>(
     cells: &'a [Option<String>],
 ) -> HashMap<&'a str, usize> {
     let mut counts = HashMap::new();
-    for label in cells
-        .iter()
-        .filter_map(|cell| schema.label(cell.as_deref()))
-    {
+    for label in cells.iter().filter_map(|cell| schema.label(cell.as_deref())) {
         *counts.entry(label).or_insert(0) += 1;
     }
     counts
@@ -125,10 +120,7 @@ pub(super) fn counts<'a>(
 type Counts<'a> = HashMap<&'a str, usize>;
 
 fn label_counts<'a>(schema: &ColumnSchema, column: &Compared<'a>) -> (Counts<'a>, Counts<'a>) {
-    (
-        counts(schema, column.real),
-        counts(schema, column.synthetic),
-    )
+    (counts(schema, column.real), counts(schema, column.synthetic))
 }
 
 /// Cosine similarity of two label-frequency vectors over their union.
@@ -161,10 +153,7 @@ fn histogram_cosine(
     synthetic: &[Option<String>],
 ) -> Option<f64> {
     let read = |cells: &[Option<String>]| -> Vec<f64> {
-        cells
-            .iter()
-            .filter_map(|cell| schema.number(cell.as_deref()))
-            .collect()
+        cells.iter().filter_map(|cell| schema.number(cell.as_deref())).collect()
     };
     let (real, synthetic) = (read(real), read(synthetic));
     let low = real.iter().copied().fold(f64::INFINITY, f64::min);
@@ -181,11 +170,7 @@ fn histogram(values: &[f64], low: f64, high: f64) -> Vec<f64> {
     let mut bins = vec![0.0; HISTOGRAM_BINS];
     let width = (high - low) / HISTOGRAM_BINS as f64;
     for value in values {
-        let index = if width > 0.0 {
-            ((value - low) / width).floor()
-        } else {
-            0.0
-        };
+        let index = if width > 0.0 { ((value - low) / width).floor() } else { 0.0 };
         bins[index.clamp(0.0, (HISTOGRAM_BINS - 1) as f64) as usize] += 1.0;
     }
     bins
@@ -193,31 +178,18 @@ fn histogram(values: &[f64], low: f64, high: f64) -> Vec<f64> {
 
 /// Shared labels over all labels seen; `None` when neither side has any.
 fn jaccard(real: &Counts, synthetic: &Counts) -> Option<f64> {
-    let shared = real
-        .keys()
-        .filter(|label| synthetic.contains_key(*label))
-        .count();
+    let shared = real.keys().filter(|label| synthetic.contains_key(*label)).count();
     let union = real.len() + synthetic.len() - shared;
     (union > 0).then(|| shared as f64 / union as f64)
 }
 
 fn key_coverage(real: &Counts, synthetic: &Counts) -> KeyCoverage {
-    let covered = real
-        .keys()
-        .filter(|key| synthetic.contains_key(*key))
-        .count();
+    let covered = real.keys().filter(|key| synthetic.contains_key(*key)).count();
     let synthetic_total: usize = synthetic.values().sum();
-    let valid: usize = synthetic
-        .iter()
-        .filter(|(key, _)| real.contains_key(*key))
-        .map(|(_, &n)| n)
-        .sum();
+    let valid: usize =
+        synthetic.iter().filter(|(key, _)| real.contains_key(*key)).map(|(_, &n)| n).sum();
     KeyCoverage {
-        coverage: if real.is_empty() {
-            0.0
-        } else {
-            covered as f64 / real.len() as f64
-        },
+        coverage: if real.is_empty() { 0.0 } else { covered as f64 / real.len() as f64 },
         valid_share: (synthetic_total > 0).then(|| valid as f64 / synthetic_total as f64),
     }
 }

@@ -36,8 +36,6 @@ pub struct ConditionSampler {
 pub struct Conditions {
     /// `batch x width` one-hot condition vectors.
     pub vectors: Vec<f32>,
-    /// `batch x columns` one-hot of the column each row is conditioned on.
-    pub mask: Vec<f32>,
     /// For each row, the (column, label) it is conditioned on.
     pub chosen: Vec<(usize, usize)>,
 }
@@ -88,7 +86,6 @@ impl ConditionSampler {
     /// Draws `batch` conditions; `training` selects log-frequency weights.
     pub fn draw(&self, batch: usize, training: bool, rng: &mut ChaCha8Rng) -> Conditions {
         let mut vectors = vec![0.0f32; batch * self.width];
-        let mut mask = vec![0.0f32; batch * self.columns.len()];
         let mut chosen = Vec::with_capacity(batch);
         for row in 0..batch {
             let column_index = rng.random_range(0..self.columns.len());
@@ -96,10 +93,9 @@ impl ConditionSampler {
             let cdf = if training { &column.log_cdf } else { &column.real_cdf };
             let label = draw_index(cdf, rng);
             vectors[row * self.width + column.cond_start + label] = 1.0;
-            mask[row * self.columns.len() + column_index] = 1.0;
             chosen.push((column_index, label));
         }
-        Conditions { vectors, mask, chosen }
+        Conditions { vectors, chosen }
     }
 }
 

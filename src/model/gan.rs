@@ -14,7 +14,8 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use super::condition::{ConditionSampler, RowIndex};
-use super::{EpochReport, Observer, TrainError, TrainOptions, activate, seeded};
+use super::layout::Layout;
+use super::{EpochReport, Observer, TrainError, TrainOptions, seeded};
 use crate::encode::{Encoded, Span};
 
 /// Hyper-parameters; the defaults are CTGAN's.
@@ -144,17 +145,24 @@ pub struct Gan {
     generator: Generator,
     pub config: GanConfig,
     pub conditions: ConditionSampler,
-    spans: Vec<Span>,
+    layout: Layout,
+    data_width: usize,
 }
 
 impl Gan {
     /// Builds an untrained generator, for training or for loading weights.
-    pub fn new(config: GanConfig, conditions: ConditionSampler, spans: Vec<Span>, device: Device) -> Gan {
+    pub fn new(
+        config: GanConfig,
+        conditions: ConditionSampler,
+        spans: Vec<Span>,
+        device: Device,
+    ) -> Gan {
         let vars = nn::VarStore::new(device);
         let data_width = spans.iter().map(|s| s.width).sum::<usize>() as i64;
         let cond_width = conditions.width() as i64;
         let generator = Generator::new(vars.root() / "generator", &config, cond_width, data_width);
-        Gan { vars, generator, config, conditions, spans }
+        let layout = Layout::new(&spans, device);
+        Gan { vars, generator, config, conditions, layout, data_width: data_width as usize }
     }
 
     pub fn vars(&self) -> &nn::VarStore {
@@ -183,7 +191,8 @@ impl Gan {
         let critic_vars = nn::VarStore::new(device);
         let row_width = (data.width + gan.conditions.width()) as i64;
         let critic = Critic::new(critic_vars.root() / "critic", config, row_width);
-        let adam = nn::Adam { beta1: 0.5, beta2: 0.9, wd: config.weight_decay, ..Default::default() };
+        let adam =
+            nn::Adam { beta1: 0.5, beta2: 0.9, wd: config.weight_decay, ..Default::default() };
         let mut generator_opt = adam.build(&gan.vars, config.learning_rate)?;
         let mut critic_opt = adam.build(&critic_vars, config.learning_rate)?;
 
@@ -229,7 +238,12 @@ impl Gan {
     }
 
     /// Generates `rows` activated rows (`rows x data_width`, row-major).
-    pub fn sample(&self, rows: usize, batch_size: usize, seed: u64) -> Result<Vec<f32>, TrainError> {
+    pub fn sample(
+        &self,
+        rows: usize,
+        batch_size: usize,
+        seed: u64,
+    ) -> Result<Vec<f32>, TrainError> {
         seeded(seed);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let device = self.vars.device();
@@ -239,7 +253,8 @@ impl Gan {
         while out.len() < rows * self.data_width() {
             let noise = self.noise_with_conditions(batch, false, device, &mut rng).0;
             // CTGAN samples with batch statistics, as in training.
-            let fake = activate(&self.generator.forward(&noise, true), &self.spans, self.config.gumbel_tau);
+            let raw = self.generator.forward(&noise, true);
+            let fake = self.layout.activate(&raw, self.config.gumbel_tau);
             let fake = fake.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
             let values = Vec::<f32>::try_from(fake.view([-1]))?;
             out.extend_from_slice(&values);
@@ -249,7 +264,7 @@ impl Gan {
     }
 
     fn data_width(&self) -> usize {
-        self.spans.iter().map(|s| s.width).sum()
+        self.data_width
     }
 
     /// Noise with condition vectors appended, plus the conditions drawn.
@@ -285,12 +300,19 @@ impl Step<'_> {
     fn real_rows(&self, data: &Tensor, rows: &RowIndex, rng: &mut ChaCha8Rng) -> (Tensor, Tensor) {
         let sampler = &self.gan.conditions;
         if sampler.columns() == 0 {
-            let index = Tensor::randint(data.size()[0], [self.batch as i64], (Kind::Int64, self.device));
-            return (data.index_select(0, &index), Tensor::zeros([self.batch as i64, 0], (Kind::Float, self.device)));
+            let index =
+                Tensor::randint(data.size()[0], [self.batch as i64], (Kind::Int64, self.device));
+            return (
+                data.index_select(0, &index),
+                Tensor::zeros([self.batch as i64, 0], (Kind::Float, self.device)),
+            );
         }
         let conditions = sampler.draw(self.batch, true, rng);
-        let picks: Vec<i64> =
-            conditions.chosen.iter().map(|&(column, label)| rows.draw(column, label, rng)).collect();
+        let picks: Vec<i64> = conditions
+            .chosen
+            .iter()
+            .map(|&(column, label)| rows.draw(column, label, rng))
+            .collect();
         let index = Tensor::from_slice(&picks).to_device(self.device);
         let vectors = Tensor::from_slice(&conditions.vectors)
             .view([self.batch as i64, sampler.width() as i64])
@@ -302,7 +324,8 @@ impl Step<'_> {
     fn critic_loss(&self, real: &Tensor, real_conditions: &Tensor, rng: &mut ChaCha8Rng) -> Tensor {
         let gan = self.gan;
         let (noise, conditions) = gan.noise_with_conditions(self.batch, true, self.device, rng);
-        let fake = activate(&gan.generator.forward(&noise, true), &gan.spans, gan.config.gumbel_tau);
+        let raw = gan.generator.forward(&noise, true);
+        let fake = gan.layout.activate(&raw, gan.config.gumbel_tau);
         let fake_conditions = condition_columns(&noise, gan.config.noise_dim);
         let fake = Tensor::cat(&[fake.detach(), fake_conditions], 1);
         let real = Tensor::cat(&[real.shallow_clone(), real_conditions.shallow_clone()], 1);
@@ -319,7 +342,7 @@ impl Step<'_> {
         let gan = self.gan;
         let (noise, conditions) = gan.noise_with_conditions(self.batch, true, self.device, rng);
         let raw = gan.generator.forward(&noise, true);
-        let fake = activate(&raw, &gan.spans, gan.config.gumbel_tau);
+        let fake = gan.layout.activate(&raw, gan.config.gumbel_tau);
         let fake_conditions = condition_columns(&noise, gan.config.noise_dim);
         let scores = self.critic.forward(&Tensor::cat(&[fake, fake_conditions], 1));
         let adversarial = -scores.mean(Kind::Float);
@@ -344,26 +367,17 @@ fn condition_loss(
     gan: &Gan,
     device: Device,
 ) -> Tensor {
-    let sampler = &gan.conditions;
-    let batch = conditions.chosen.len() as i64;
-    let mask = Tensor::from_slice(&conditions.mask)
-        .view([batch, sampler.columns() as i64])
-        .to_device(device);
-    let mut losses = Vec::with_capacity(sampler.columns());
-    for column in 0..sampler.columns() {
-        let (data_start, _) = sampler.offsets(column);
-        let labels = sampler.labels(column) as i64;
-        let targets: Vec<i64> = conditions
-            .chosen
-            .iter()
-            .map(|&(c, label)| if c == column { label as i64 } else { 0 })
-            .collect();
-        let targets = Tensor::from_slice(&targets).to_device(device);
-        let logits = raw.narrow(1, data_start as i64, labels);
-        let loss = logits.log_softmax(1, Kind::Float).nll_loss_nd::<Tensor>(&targets, None, tch::Reduction::None, -100);
-        losses.push(loss);
-    }
-    (Tensor::stack(&losses, 1) * mask).sum(Kind::Float) / batch as f64
+    let positions: Vec<i64> = conditions
+        .chosen
+        .iter()
+        .map(|&(column, label)| {
+            let (data_start, _) = gan.conditions.offsets(column);
+            gan.layout.softmax_position(data_start + label)
+        })
+        .collect();
+    let positions = Tensor::from_slice(&positions).to_device(device).unsqueeze(1);
+    let log_probs = gan.layout.log_softmax(&gan.layout.softmax_columns(raw));
+    -log_probs.gather(1, &positions, false).mean(Kind::Float)
 }
 
 /// Rounds a batch size down to a multiple of `pac` (at least one pack).

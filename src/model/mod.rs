@@ -6,15 +6,16 @@
 
 pub mod condition;
 pub mod gan;
+pub mod layout;
 pub mod vae;
 
 use std::io::Cursor;
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor};
+use tch::Device;
 
-use crate::encode::{Activation, Encoded, Span};
+use crate::encode::{Encoded, Span};
 
 /// Which network learns the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -151,29 +152,6 @@ fn seeded(seed: u64) {
     if tch::Cuda::is_available() {
         tch::Cuda::manual_seed_all(seed);
     }
-}
-
-/// Applies each span's activation: tanh for in-mode values, Gumbel-softmax
-/// with temperature `tau` for one-hot spans (CTGAN's `_apply_activate`).
-fn activate(raw: &Tensor, spans: &[Span], tau: f64) -> Tensor {
-    let parts: Vec<Tensor> = spans
-        .iter()
-        .map(|span| {
-            let slice = raw.narrow(1, span.start as i64, span.width as i64);
-            match span.activation {
-                Activation::Tanh => slice.tanh(),
-                Activation::Softmax => gumbel_softmax(&slice, tau),
-            }
-        })
-        .collect();
-    Tensor::cat(&parts, 1)
-}
-
-/// `softmax((logits + g) / τ)` with `g = −log(−log U)` (Jang et al., 2017).
-fn gumbel_softmax(logits: &Tensor, tau: f64) -> Tensor {
-    let uniform = Tensor::rand_like(logits).clamp(1e-10, 1.0 - 1e-10);
-    let gumbel = -(-uniform.log()).log();
-    ((logits + gumbel) / tau).softmax(-1, Kind::Float)
 }
 
 /// Picks the device a spec asks for; `auto` means CUDA when present.

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+use super::layout::Layout;
 use super::{EpochReport, Observer, TrainError, TrainOptions, seeded};
-use crate::encode::{Activation, Encoded, Span};
+use crate::encode::{Encoded, Span};
 
 /// Hyper-parameters; the defaults are TVAE's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +84,7 @@ pub struct Vae {
     decoder: nn::Sequential,
     sigma: Tensor,
     pub config: VaeConfig,
-    spans: Vec<Span>,
+    layout: Layout,
 }
 
 impl Vae {
@@ -95,7 +96,8 @@ impl Vae {
         let (body, width) = mlp(&root / "body", config.embedding_dim, &config.decoder_dims);
         let decoder = body.add(nn::linear(&root / "output", width, data_width, Default::default()));
         let sigma = root.var("sigma", &[data_width], nn::Init::Const(0.1));
-        Vae { vars, decoder, sigma, config, spans }
+        let layout = Layout::new(&spans, device);
+        Vae { vars, decoder, sigma, config, layout }
     }
 
     pub fn vars(&self) -> &nn::VarStore {
@@ -182,30 +184,16 @@ impl Vae {
     /// Gaussian negative log-likelihood for tanh spans, cross-entropy for
     /// one-hot spans, summed over the batch (TVAE's `_loss_function`).
     fn reconstruction_loss(&self, real: &Tensor, reconstructed: &Tensor) -> Tensor {
+        let layout = &self.layout;
         let batch = real.size()[0] as f64;
-        let mut total = Tensor::zeros([], (Kind::Float, real.device()));
-        for span in &self.spans {
-            let (start, width) = (span.start as i64, span.width as i64);
-            let target = real.narrow(1, start, width);
-            let output = reconstructed.narrow(1, start, width);
-            total += match span.activation {
-                Activation::Tanh => {
-                    let sigma = self.sigma.narrow(0, start, width);
-                    let error = (&target - output.tanh()).square() / (sigma.square() * 2.0);
-                    error.sum(Kind::Float) + sigma.log().sum(Kind::Float) * batch
-                }
-                Activation::Softmax => {
-                    let labels = target.argmax(1, false);
-                    output.log_softmax(1, Kind::Float).nll_loss_nd::<Tensor>(
-                        &labels,
-                        None,
-                        tch::Reduction::Sum,
-                        -100,
-                    )
-                }
-            };
-        }
-        total
+        let sigma = layout.tanh_columns(&self.sigma.unsqueeze(0)).squeeze_dim(0);
+        let error = layout.tanh_columns(real) - layout.tanh_columns(reconstructed).tanh();
+        let gaussian = (error.square() / (sigma.square() * 2.0)).sum(Kind::Float)
+            + sigma.log().sum(Kind::Float) * batch;
+
+        let log_probs = layout.log_softmax(&layout.softmax_columns(reconstructed));
+        let cross_entropy = -(layout.softmax_columns(real) * log_probs).sum(Kind::Float);
+        gaussian + cross_entropy
     }
 
     /// Generates `rows` rows of tanh-activated outputs and the noise scales.

@@ -179,7 +179,9 @@ fn hinted_kind(
             check_all(name, "datetime", present, |t| format.parse(t.trim()).is_some())?;
             datetime_kind(format)
         }
-        HintKind::Id => Kind::Id { role: hint.role.unwrap_or(id_role(name, distinct, texts.len())) },
+        HintKind::Id => {
+            Kind::Id { role: hint.role.unwrap_or(id_role(name, distinct, texts.len())) }
+        }
         HintKind::Text => Kind::Text,
     };
     Ok(kind)
@@ -205,9 +207,10 @@ fn check_all(
 /// Fills in the real range that outputs must stay inside.
 fn with_range(kind: Kind, name: &str, present: &[(usize, &str)]) -> Result<Kind, InferError> {
     let range = |parse: &dyn Fn(&str) -> Option<f64>| {
-        present.iter().filter_map(|(_, t)| parse(t)).fold((f64::MAX, f64::MIN), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        })
+        present
+            .iter()
+            .filter_map(|(_, t)| parse(t))
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
     };
     Ok(match kind {
         Kind::Numeric { integer, decimals, .. } => {
@@ -306,8 +309,8 @@ fn looks_like_time(name: &str) -> bool {
 
 fn id_role(name: &str, distinct: usize, rows: usize) -> IdRole {
     const SUBJECT_WORDS: &[&str] = &[
-        "user", "customer", "client", "visitor", "member", "buyer", "account", "session",
-        "person", "shopper", "uid",
+        "user", "customer", "client", "visitor", "member", "buyer", "account", "session", "person",
+        "shopper", "uid",
     ];
     if name_words(name).iter().any(|w| SUBJECT_WORDS.contains(&w.as_str())) {
         IdRole::Subject
@@ -347,8 +350,9 @@ mod tests {
 
     #[test]
     fn missing_markers_are_remembered_with_their_spelling() {
-        let schema = infer_column(&column("workclass", &[" State-gov", " ?", " ?", " Private"]), None)
-            .unwrap();
+        let schema =
+            infer_column(&column("workclass", &[" State-gov", " ?", " ?", " Private"]), None)
+                .unwrap();
         assert_eq!(schema.null_marker.as_deref(), Some(" ?"));
         assert!((schema.missing_rate - 0.5).abs() < 1e-9);
     }

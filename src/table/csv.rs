@@ -26,21 +26,14 @@ const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// rows gives an empty table, which the caller rejects with its own message.
 pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResult, ReadError> {
     let text = utf8_text(bytes, file)?;
-    let empty = || ReadError::Empty {
-        file: file.to_string(),
-    };
+    let empty = || ReadError::Empty { file: file.to_string() };
     if text.trim().is_empty() {
         return Err(empty());
     }
     let mut records = Records::new(text, file);
     let first_line = records.next()?.ok_or_else(empty)?;
     let names = if options.header {
-        header_names(
-            &records.record,
-            first_line,
-            file,
-            options.columns.as_deref(),
-        )?
+        header_names(&records.record, first_line, file, options.columns.as_deref())?
     } else {
         given_or_numbered_names(records.record.len(), options.columns.as_deref())
     };
@@ -101,14 +94,7 @@ impl<'a> Records<'a> {
             .flexible(true)
             .from_reader(text.as_bytes());
         let record = StringRecord::new();
-        Records {
-            reader,
-            text: text.as_bytes(),
-            file,
-            record,
-            counted_to: 0,
-            line: 1,
-        }
+        Records { reader, text: text.as_bytes(), file, record, counted_to: 0, line: 1 }
     }
 
     /// Reads the next record and returns the line it starts on, or `None` at
@@ -131,10 +117,7 @@ impl<'a> Records<'a> {
             start += 1;
         }
         let start = start.clamp(self.counted_to, self.text.len());
-        let newlines = self.text[self.counted_to..start]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
+        let newlines = self.text[self.counted_to..start].iter().filter(|b| **b == b'\n').count();
         self.line += newlines as u64;
         self.counted_to = start;
         self.line
@@ -145,15 +128,10 @@ impl<'a> Records<'a> {
 fn csv_error(err: &::csv::Error, file: &str) -> ReadError {
     let reason = format!("the CSV cannot be parsed: {err}");
     match err.position() {
-        Some(position) => ReadError::BadRow {
-            file: file.to_string(),
-            line: position.line(),
-            reason,
-        },
-        None => ReadError::Invalid {
-            file: file.to_string(),
-            reason,
-        },
+        Some(position) => {
+            ReadError::BadRow { file: file.to_string(), line: position.line(), reason }
+        }
+        None => ReadError::Invalid { file: file.to_string(), reason },
     }
 }
 
@@ -168,27 +146,13 @@ fn header_names(
     let names: Vec<String> = header
         .iter()
         .enumerate()
-        .map(|(at, name)| {
-            if name.is_empty() {
-                format!("unnamed_{}", at + 1)
-            } else {
-                name.into()
-            }
-        })
+        .map(|(at, name)| if name.is_empty() { format!("unnamed_{}", at + 1) } else { name.into() })
         .collect();
     let Some(expected) = expected else {
         return Ok(names);
     };
-    let bad = |reason: String| ReadError::BadRow {
-        file: file.to_string(),
-        line,
-        reason,
-    };
-    if let Some(at) = names
-        .iter()
-        .zip(expected)
-        .position(|(found, want)| found != want)
-    {
+    let bad = |reason: String| ReadError::BadRow { file: file.to_string(), line, reason };
+    if let Some(at) = names.iter().zip(expected).position(|(found, want)| found != want) {
         return Err(bad(format!(
             "column {} is named `{}` in the header but `{}` in the given column names; \
              make them agree",
@@ -229,13 +193,7 @@ struct RowSink<'a> {
 impl<'a> RowSink<'a> {
     fn new(file: &'a str, on_bad_rows: BadRows, width: usize) -> Self {
         let cells = vec![Vec::new(); width];
-        RowSink {
-            file,
-            on_bad_rows,
-            width,
-            cells,
-            skipped: Vec::new(),
-        }
+        RowSink { file, on_bad_rows, width, cells, skipped: Vec::new() }
     }
 
     /// Adds the record that starts on `line`, or handles it as a bad row.
@@ -243,11 +201,9 @@ impl<'a> RowSink<'a> {
         if record.len() != self.width {
             let reason = format!("expected {} fields, found {}", self.width, record.len());
             return match self.on_bad_rows {
-                BadRows::Error => Err(ReadError::BadRow {
-                    file: self.file.to_string(),
-                    line,
-                    reason,
-                }),
+                BadRows::Error => {
+                    Err(ReadError::BadRow { file: self.file.to_string(), line, reason })
+                }
                 BadRows::Skip => {
                     self.skipped.push(SkippedRow { line, reason });
                     Ok(())
@@ -261,15 +217,9 @@ impl<'a> RowSink<'a> {
     }
 
     fn finish(self, names: Vec<String>) -> ReadResult {
-        let columns = names
-            .into_iter()
-            .zip(self.cells)
-            .map(|(name, cells)| Column { name, cells })
-            .collect();
-        ReadResult {
-            table: Table::new(columns),
-            skipped: self.skipped,
-        }
+        let columns =
+            names.into_iter().zip(self.cells).map(|(name, cells)| Column { name, cells }).collect();
+        ReadResult { table: Table::new(columns), skipped: self.skipped }
     }
 }
 
@@ -293,14 +243,9 @@ pub fn write(table: &Table) -> anyhow::Result<Vec<u8>> {
     header.write_record(&names)?;
     let out = header.into_inner().map_err(|err| err.into_error())?;
 
-    let mut writer = WriterBuilder::new()
-        .terminator(Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut writer = WriterBuilder::new().terminator(Terminator::Any(b'\n')).from_writer(out);
     for row in 0..table.rows() {
-        let fields = table
-            .columns
-            .iter()
-            .map(|c| c.cells[row].as_deref().unwrap_or(""));
+        let fields = table.columns.iter().map(|c| c.cells[row].as_deref().unwrap_or(""));
         writer.write_record(fields)?;
     }
     Ok(writer.into_inner().map_err(|err| err.into_error())?)
@@ -311,18 +256,11 @@ mod tests {
     use super::*;
 
     fn with_header() -> ReadOptions {
-        ReadOptions {
-            header: true,
-            ..ReadOptions::default()
-        }
+        ReadOptions { header: true, ..ReadOptions::default() }
     }
 
     fn skipping() -> ReadOptions {
-        ReadOptions {
-            header: true,
-            on_bad_rows: BadRows::Skip,
-            ..ReadOptions::default()
-        }
+        ReadOptions { header: true, on_bad_rows: BadRows::Skip, ..ReadOptions::default() }
     }
 
     fn cells(table: &Table, name: &str) -> Vec<Option<String>> {
@@ -349,10 +287,7 @@ mod tests {
     fn quoted_commas_doubled_quotes_and_newlines_stay_inside_their_cell() {
         let bytes = b"id,text\n1,\"a, b\"\n2,\"say \"\"hi\"\"\"\n3,\"two\nlines\"\n";
         let result = read(bytes, "t.csv", &with_header()).unwrap();
-        assert_eq!(
-            cells(&result.table, "text"),
-            texts(&["a, b", "say \"hi\"", "two\nlines"])
-        );
+        assert_eq!(cells(&result.table, "text"), texts(&["a, b", "say \"hi\"", "two\nlines"]));
     }
 
     #[test]
@@ -371,10 +306,7 @@ mod tests {
     fn a_cut_off_last_line_is_skipped_and_reported_when_asked() {
         let result = read(b"a,b,c\n1,2,3\n\n7,8", "t.csv", &skipping()).unwrap();
         assert_eq!(result.table.rows(), 1);
-        let skipped = SkippedRow {
-            line: 4,
-            reason: "expected 3 fields, found 2".into(),
-        };
+        let skipped = SkippedRow { line: 4, reason: "expected 3 fields, found 2".into() };
         assert_eq!(result.skipped, vec![skipped]);
     }
 
@@ -433,25 +365,14 @@ mod tests {
         assert_eq!(numbered.table.names(), ["column_1", "column_2"]);
         assert_eq!(numbered.table.rows(), 2);
         let columns = Some(vec!["user".to_string(), "action".to_string()]);
-        let named = read(
-            bytes,
-            "t.csv",
-            &ReadOptions {
-                columns,
-                ..ReadOptions::default()
-            },
-        );
+        let named = read(bytes, "t.csv", &ReadOptions { columns, ..ReadOptions::default() });
         assert_eq!(named.unwrap().table.names(), ["user", "action"]);
     }
 
     #[test]
     fn a_header_that_disagrees_with_the_given_names_names_the_first_mismatch() {
         let columns = Some(vec!["a".to_string(), "c".to_string()]);
-        let options = ReadOptions {
-            header: true,
-            columns,
-            ..ReadOptions::default()
-        };
+        let options = ReadOptions { header: true, columns, ..ReadOptions::default() };
         let err = read(b"a,b\n1,2\n", "t.csv", &options).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -475,10 +396,7 @@ mod tests {
     #[test]
     fn a_written_table_reads_back_the_same() {
         let table = Table::new(vec![
-            Column {
-                name: "a;b".into(),
-                cells: texts(&["1", " x", "say \"hi\""]),
-            },
+            Column { name: "a;b".into(), cells: texts(&["1", " x", "say \"hi\""]) },
             Column {
                 name: "c".into(),
                 cells: vec![Some("p, q".into()), None, Some("l\nm".into())],
@@ -490,25 +408,15 @@ mod tests {
         assert_eq!(back.columns[0], table.columns[0]);
         assert_eq!(
             cells(&back, "c"),
-            vec![
-                Some("p, q".into()),
-                Some(String::new()),
-                Some("l\nm".into())
-            ]
+            vec![Some("p, q".into()), Some(String::new()), Some("l\nm".into())]
         );
     }
 
     #[test]
     fn writing_uses_lf_and_quotes_only_where_needed() {
         let table = Table::new(vec![
-            Column {
-                name: "a".into(),
-                cells: texts(&["1", "x,y"]),
-            },
-            Column {
-                name: "b".into(),
-                cells: vec![None, Some("z".into())],
-            },
+            Column { name: "a".into(), cells: texts(&["1", "x,y"]) },
+            Column { name: "b".into(), cells: vec![None, Some("z".into())] },
         ]);
         assert_eq!(write(&table).unwrap(), b"a,b\n1,\n\"x,y\",z\n");
     }
@@ -521,10 +429,7 @@ mod tests {
     #[test]
     fn the_truncated_last_taobao_row_is_skipped_with_its_line() {
         let bytes = shared_dataset("taobao-userbehavior/UserBehavior.csv");
-        let options = ReadOptions {
-            on_bad_rows: BadRows::Skip,
-            ..ReadOptions::default()
-        };
+        let options = ReadOptions { on_bad_rows: BadRows::Skip, ..ReadOptions::default() };
         let result = read(&bytes, "UserBehavior.csv", &options).unwrap();
         assert_eq!(result.table.rows(), 84_475);
         assert_eq!(result.skipped.len(), 1);

@@ -28,9 +28,7 @@ use super::{
 pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResult, ReadError> {
     let text = utf8_text(bytes, file)?;
     if text.trim().is_empty() {
-        return Err(ReadError::Empty {
-            file: file.to_string(),
-        });
+        return Err(ReadError::Empty { file: file.to_string() });
     }
     let mut columns = ColumnsBuilder::default();
     let mut skipped = Vec::new();
@@ -44,11 +42,7 @@ pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResul
                 let reason = json_reason(&err);
                 match options.on_bad_rows {
                     BadRows::Error => {
-                        return Err(ReadError::BadRow {
-                            file: file.to_string(),
-                            line,
-                            reason,
-                        });
+                        return Err(ReadError::BadRow { file: file.to_string(), line, reason });
                     }
                     BadRows::Skip => skipped.push(SkippedRow { line, reason }),
                 }
@@ -67,10 +61,7 @@ pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResul
 fn json_reason(err: &serde_json::Error) -> String {
     let full = err.to_string();
     let message = full.split(" at line ").next().unwrap_or(&full);
-    format!(
-        "not a JSON object: {message} (at character {})",
-        err.column()
-    )
+    format!("not a JSON object: {message} (at character {})", err.column())
 }
 
 /// One line's keys and values in the order they were written.
@@ -118,9 +109,7 @@ fn number_text(number: &serde_json::Number) -> String {
     if number.is_i64() || number.is_u64() {
         return number.to_string();
     }
-    number
-        .as_f64()
-        .map_or_else(|| number.to_string(), float_text)
+    number.as_f64().map_or_else(|| number.to_string(), float_text)
 }
 
 /// Gathers rows into columns named in first-seen key order.
@@ -182,11 +171,8 @@ impl ColumnsBuilder {
 /// uses to type a column) is written as JSON numbers, spelled as in the
 /// cells; every other cell is a JSON string.
 pub fn write(table: &Table) -> anyhow::Result<Vec<u8>> {
-    let keys = table
-        .names()
-        .into_iter()
-        .map(serde_json::to_string)
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys =
+        table.names().into_iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
     let numeric: Vec<bool> = table
         .columns
         .iter()
@@ -229,10 +215,7 @@ mod tests {
         let text = "{\"b\":1,\"a\":\"x\"}\n\n{\"c\":true,\"a\":null}\r\n{\"b\":2.5}";
         let table = read_text(text, &ReadOptions::default()).unwrap().table;
         assert_eq!(table.names(), ["b", "a", "c"]);
-        assert_eq!(
-            table.columns[0].cells,
-            texts(&[Some("1"), None, Some("2.5")])
-        );
+        assert_eq!(table.columns[0].cells, texts(&[Some("1"), None, Some("2.5")]));
         assert_eq!(table.columns[1].cells, texts(&[Some("x"), None, None]));
         assert_eq!(table.columns[2].cells, texts(&[None, Some("true"), None]));
     }
@@ -242,38 +225,21 @@ mod tests {
         let text = "{\"i\":-3,\"f\":2.0,\"big\":1e3,\"n\":{\"k\":[1,2]}}\n";
         let table = read_text(text, &ReadOptions::default()).unwrap().table;
         let row: Vec<_> = table.columns.iter().map(|c| c.cells[0].clone()).collect();
-        assert_eq!(
-            row,
-            texts(&[
-                Some("-3"),
-                Some("2.0"),
-                Some("1000.0"),
-                Some("{\"k\":[1,2]}")
-            ])
-        );
+        assert_eq!(row, texts(&[Some("-3"), Some("2.0"), Some("1000.0"), Some("{\"k\":[1,2]}")]));
     }
 
     #[test]
     fn a_line_that_is_not_an_object_is_an_error_naming_its_line() {
         let err = read_text("{\"a\":1}\n\n[1,2]\n", &ReadOptions::default()).unwrap_err();
         let message = err.to_string();
-        assert!(
-            message.starts_with("t.jsonl, line 3: not a JSON object: "),
-            "{message}"
-        );
+        assert!(message.starts_with("t.jsonl, line 3: not a JSON object: "), "{message}");
     }
 
     #[test]
     fn a_broken_line_is_skipped_and_reported_when_asked() {
-        let options = ReadOptions {
-            on_bad_rows: BadRows::Skip,
-            ..ReadOptions::default()
-        };
+        let options = ReadOptions { on_bad_rows: BadRows::Skip, ..ReadOptions::default() };
         let result = read_text("{\"a\":1}\n{\"a\":\n{\"a\":3}", &options).unwrap();
-        assert_eq!(
-            result.table.columns[0].cells,
-            texts(&[Some("1"), Some("3")])
-        );
+        assert_eq!(result.table.columns[0].cells, texts(&[Some("1"), Some("3")]));
         assert_eq!(result.skipped.len(), 1);
         assert_eq!(result.skipped[0].line, 2);
     }
@@ -300,33 +266,16 @@ mod tests {
     #[test]
     fn a_written_table_reads_back_the_same() {
         let table = Table::new(vec![
-            Column {
-                name: "id".into(),
-                cells: texts(&[Some("1"), Some("-2"), None]),
-            },
-            Column {
-                name: "price".into(),
-                cells: texts(&[Some("2.50"), Some("3"), Some("0.1")]),
-            },
-            Column {
-                name: "zip".into(),
-                cells: texts(&[Some("007"), Some("\"q\""), Some("x")]),
-            },
+            Column { name: "id".into(), cells: texts(&[Some("1"), Some("-2"), None]) },
+            Column { name: "price".into(), cells: texts(&[Some("2.50"), Some("3"), Some("0.1")]) },
+            Column { name: "zip".into(), cells: texts(&[Some("007"), Some("\"q\""), Some("x")]) },
         ]);
         let bytes = write(&table).unwrap();
         let first = String::from_utf8(bytes.clone()).unwrap();
-        assert!(
-            first.starts_with("{\"id\":1,\"price\":2.50,\"zip\":\"007\"}\n"),
-            "{first}"
-        );
-        let back = read(&bytes, "t.jsonl", &ReadOptions::default())
-            .unwrap()
-            .table;
+        assert!(first.starts_with("{\"id\":1,\"price\":2.50,\"zip\":\"007\"}\n"), "{first}");
+        let back = read(&bytes, "t.jsonl", &ReadOptions::default()).unwrap().table;
         assert_eq!(back.columns[0], table.columns[0]);
-        assert_eq!(
-            back.columns[1].cells,
-            texts(&[Some("2.5"), Some("3"), Some("0.1")])
-        );
+        assert_eq!(back.columns[1].cells, texts(&[Some("2.5"), Some("3"), Some("0.1")]));
         assert_eq!(back.columns[2], table.columns[2]);
     }
 }

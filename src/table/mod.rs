@@ -223,11 +223,7 @@ pub(crate) fn utf8_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, Read
                 "the bytes are not UTF-8 text (byte offset {offset}); \
                  convert the file to UTF-8 first, for example with iconv"
             );
-            Err(ReadError::BadRow {
-                file: file.to_string(),
-                line,
-                reason,
-            })
+            Err(ReadError::BadRow { file: file.to_string(), line, reason })
         }
     }
 }
@@ -240,15 +236,8 @@ pub(crate) fn match_columns(
     expected: &[String],
     file: &str,
 ) -> Result<Table, ReadError> {
-    let invalid = |reason: String| ReadError::Invalid {
-        file: file.to_string(),
-        reason,
-    };
-    if let Some(extra) = table
-        .names()
-        .into_iter()
-        .find(|n| !expected.iter().any(|e| e == n))
-    {
+    let invalid = |reason: String| ReadError::Invalid { file: file.to_string(), reason };
+    if let Some(extra) = table.names().into_iter().find(|n| !expected.iter().any(|e| e == n)) {
         return Err(invalid(format!(
             "the file has a column `{extra}` that the given column names do not list; \
              add it to the list or remove it from the file"

@@ -44,9 +44,7 @@ const DATE_FORMAT: &str = "%Y-%m-%d";
 /// those, and are put in their order. Parquet has no bad rows to skip.
 pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResult, ReadError> {
     if bytes.is_empty() {
-        return Err(ReadError::Empty {
-            file: file.to_string(),
-        });
+        return Err(ReadError::Empty { file: file.to_string() });
     }
     let invalid = |err: &dyn std::fmt::Display| ReadError::Invalid {
         file: file.to_string(),
@@ -58,10 +56,7 @@ pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResul
         .schema()
         .fields()
         .iter()
-        .map(|field| Column {
-            name: field.name().clone(),
-            cells: Vec::new(),
-        })
+        .map(|field| Column { name: field.name().clone(), cells: Vec::new() })
         .collect();
     for batch in builder.build().map_err(|e| invalid(&e))? {
         let batch = batch.map_err(|e| invalid(&e))?;
@@ -73,10 +68,7 @@ pub fn read(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<ReadResul
     if let Some(expected) = &options.columns {
         table = match_columns(table, expected, file)?;
     }
-    Ok(ReadResult {
-        table,
-        skipped: Vec::new(),
-    })
+    Ok(ReadResult { table, skipped: Vec::new() })
 }
 
 /// Appends the text cells of one arrow array; nulls become `None`.
@@ -138,10 +130,8 @@ fn push_dates<T: ArrowPrimitiveType>(
 /// fraction. A value outside chrono's range keeps its raw number.
 fn push_timestamps(array: &dyn Array, cells: &mut Vec<Option<String>>, unit: TimeUnit) {
     fn render<T: ArrowPrimitiveType>(raw: i64) -> String {
-        as_datetime::<T>(raw).map_or_else(
-            || raw.to_string(),
-            |d| d.format(TIMESTAMP_FORMAT).to_string(),
-        )
+        as_datetime::<T>(raw)
+            .map_or_else(|| raw.to_string(), |d| d.format(TIMESTAMP_FORMAT).to_string())
     }
     match unit {
         TimeUnit::Second => {
@@ -186,9 +176,7 @@ pub fn write(table: &Table) -> anyhow::Result<Vec<u8>> {
     let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = table.columns.iter().map(typed).unzip();
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
+    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, schema, Some(properties))?;
     writer.write(&batch)?;
@@ -202,24 +190,16 @@ fn typed(column: &Column) -> (Field, ArrayRef) {
     let (data_type, array): (DataType, ArrayRef) = match NumberKind::of(cells) {
         // The kind guarantees every present cell parses, so `ok()` drops nothing.
         NumberKind::Integer => {
-            let values = cells
-                .iter()
-                .map(|c| c.as_deref().and_then(|t| t.parse().ok()));
+            let values = cells.iter().map(|c| c.as_deref().and_then(|t| t.parse().ok()));
             (DataType::Int64, Arc::new(values.collect::<Int64Array>()))
         }
         NumberKind::Decimal => {
-            let values = cells
-                .iter()
-                .map(|c| c.as_deref().and_then(|t| t.parse().ok()));
-            (
-                DataType::Float64,
-                Arc::new(values.collect::<Float64Array>()),
-            )
+            let values = cells.iter().map(|c| c.as_deref().and_then(|t| t.parse().ok()));
+            (DataType::Float64, Arc::new(values.collect::<Float64Array>()))
         }
-        NumberKind::Text => (
-            DataType::Utf8,
-            Arc::new(cells.iter().map(Option::as_deref).collect::<StringArray>()),
-        ),
+        NumberKind::Text => {
+            (DataType::Utf8, Arc::new(cells.iter().map(Option::as_deref).collect::<StringArray>()))
+        }
     };
     (Field::new(&column.name, data_type, true), array)
 }
@@ -248,78 +228,38 @@ mod tests {
     }
 
     fn read_cells(bytes: &[u8]) -> Vec<Vec<Option<String>>> {
-        let table = read(bytes, "t.parquet", &ReadOptions::default())
-            .unwrap()
-            .table;
+        let table = read(bytes, "t.parquet", &ReadOptions::default()).unwrap().table;
         table.columns.into_iter().map(|c| c.cells).collect()
     }
 
     #[test]
     fn a_written_table_reads_back_the_same_up_to_number_spelling() {
         let table = Table::new(vec![
-            Column {
-                name: "id".into(),
-                cells: texts(&[Some("1"), None, Some("-30")]),
-            },
-            Column {
-                name: "price".into(),
-                cells: texts(&[Some("2.50"), Some("3"), None]),
-            },
-            Column {
-                name: "code".into(),
-                cells: texts(&[Some("007"), Some(""), Some(" x")]),
-            },
+            Column { name: "id".into(), cells: texts(&[Some("1"), None, Some("-30")]) },
+            Column { name: "price".into(), cells: texts(&[Some("2.50"), Some("3"), None]) },
+            Column { name: "code".into(), cells: texts(&[Some("007"), Some(""), Some(" x")]) },
         ]);
         let bytes = write(&table).unwrap();
-        let back = read(&bytes, "t.parquet", &ReadOptions::default())
-            .unwrap()
-            .table;
+        let back = read(&bytes, "t.parquet", &ReadOptions::default()).unwrap().table;
         assert_eq!(back.names(), ["id", "price", "code"]);
         assert_eq!(back.columns[0], table.columns[0]);
-        assert_eq!(
-            back.columns[1].cells,
-            texts(&[Some("2.5"), Some("3.0"), None])
-        );
+        assert_eq!(back.columns[1].cells, texts(&[Some("2.5"), Some("3.0"), None]));
         assert_eq!(back.columns[2], table.columns[2]);
     }
 
     #[test]
     fn number_columns_are_written_typed_and_snappy_compressed() {
         let table = Table::new(vec![
-            Column {
-                name: "n".into(),
-                cells: texts(&[Some("1"), None]),
-            },
-            Column {
-                name: "f".into(),
-                cells: texts(&[Some("1"), Some("0.5")]),
-            },
-            Column {
-                name: "s".into(),
-                cells: texts(&[Some("+1"), Some("1e3")]),
-            },
-            Column {
-                name: "empty".into(),
-                cells: texts(&[None, None]),
-            },
+            Column { name: "n".into(), cells: texts(&[Some("1"), None]) },
+            Column { name: "f".into(), cells: texts(&[Some("1"), Some("0.5")]) },
+            Column { name: "s".into(), cells: texts(&[Some("+1"), Some("1e3")]) },
+            Column { name: "empty".into(), cells: texts(&[None, None]) },
         ]);
         let bytes = bytes::Bytes::from(write(&table).unwrap());
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
-        let types: Vec<_> = builder
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        assert_eq!(
-            types,
-            [
-                DataType::Int64,
-                DataType::Float64,
-                DataType::Utf8,
-                DataType::Utf8
-            ]
-        );
+        let types: Vec<_> =
+            builder.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+        assert_eq!(types, [DataType::Int64, DataType::Float64, DataType::Utf8, DataType::Utf8]);
         let column = builder.metadata().row_group(0).column(0);
         assert_eq!(column.compression(), Compression::SNAPPY);
     }
@@ -327,17 +267,11 @@ mod tests {
     #[test]
     fn typed_values_are_read_as_the_text_a_csv_would_hold() {
         let bytes = parquet_of(vec![
-            (
-                "b",
-                Arc::new(BooleanArray::from(vec![Some(true), None])) as ArrayRef,
-            ),
+            ("b", Arc::new(BooleanArray::from(vec![Some(true), None])) as ArrayRef),
             ("u", Arc::new(UInt8Array::from(vec![200, 7]))),
             ("f", Arc::new(Float32Array::from(vec![0.1, 2.0]))),
             ("d", Arc::new(Date32Array::from(vec![0, 19_000]))),
-            (
-                "t",
-                Arc::new(TimestampMillisecondArray::from(vec![1_500, 86_400_000])),
-            ),
+            ("t", Arc::new(TimestampMillisecondArray::from(vec![1_500, 86_400_000]))),
         ]);
         assert_eq!(
             read_cells(&bytes),
@@ -363,20 +297,14 @@ mod tests {
         ]);
         assert_eq!(
             read_cells(&bytes),
-            [
-                texts(&[Some("123.45"), None]),
-                texts(&[Some("pv"), Some("buy")]),
-            ]
+            [texts(&[Some("123.45"), None]), texts(&[Some("pv"), Some("buy")]),]
         );
     }
 
     #[test]
     fn bytes_that_are_not_parquet_are_an_invalid_file() {
         let err = read(b"a,b\n1,2\n", "t.parquet", &ReadOptions::default()).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("t.parquet: the file cannot be read as Parquet")
-        );
+        assert!(err.to_string().starts_with("t.parquet: the file cannot be read as Parquet"));
         let empty = read(b"", "t.parquet", &ReadOptions::default()).unwrap_err();
         assert!(matches!(empty, ReadError::Empty { .. }));
     }

@@ -17,6 +17,9 @@ pub fn shopsynth(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shopsynth"))
         .args(args)
         .env("SHOPSYNTH_LOG", "warn")
+        // Tests run side by side on few cores; one libtorch thread each
+        // avoids the spinning of oversubscribed OpenMP threads.
+        .env("OMP_NUM_THREADS", "1")
         .output()
         .expect("the shopsynth binary runs")
 }
@@ -46,10 +49,8 @@ pub fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_path(path).expect("csv");
     let header = reader.headers().expect("header").iter().map(str::to_string).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("record").iter().map(str::to_string).collect())
-        .collect();
+    let rows =
+        reader.records().map(|r| r.expect("record").iter().map(str::to_string).collect()).collect();
     (header, rows)
 }
 

@@ -57,12 +57,9 @@ pub(super) fn numbers(schema: &ColumnSchema, cells: &[Option<String>]) -> Option
 /// times are numbers to pandas).
 fn cell_number(kind: &Kind, text: &str) -> Option<f64> {
     match kind {
-        Kind::Datetime {
-            format: format @ DateFormat::Pattern(_),
-            ..
-        } => format
-            .parse(text.trim())
-            .map(|seconds| seconds * NANOS_PER_SECOND),
+        Kind::Datetime { format: format @ DateFormat::Pattern(_), .. } => {
+            format.parse(text.trim()).map(|seconds| seconds * NANOS_PER_SECOND)
+        }
         _ => pandas_number(text),
     }
 }
@@ -120,12 +117,7 @@ fn code_side<'a>(
 /// Numbers when every present cell is one, else booleans when every
 /// present cell is a pandas boolean word, else text.
 fn side_typing(cells: &[Option<String>]) -> Typing {
-    let present = || {
-        cells
-            .iter()
-            .filter_map(|c| c.as_deref())
-            .filter(|t| !is_pandas_na(Some(t)))
-    };
+    let present = || cells.iter().filter_map(|c| c.as_deref()).filter(|t| !is_pandas_na(Some(t)));
     if present().all(|text| pandas_number(text).is_some()) {
         Typing::Numbers
     } else if present().all(|text| pandas_boolean(text).is_some()) {
@@ -158,11 +150,7 @@ fn label(text: &str, typing: Typing) -> Label<'_> {
 
 /// Bits identifying a number, with `-0` and `0` the same as in Python.
 fn number_key(value: f64) -> u64 {
-    if value == 0.0 {
-        0.0f64.to_bits()
-    } else {
-        value.to_bits()
-    }
+    if value == 0.0 { 0.0f64.to_bits() } else { value.to_bits() }
 }
 
 #[cfg(test)]
@@ -208,12 +196,7 @@ mod tests {
     fn a_numeric_column_holding_text_cannot_be_read_as_numbers() {
         let schema = ColumnSchema {
             name: "age".into(),
-            kind: Kind::Numeric {
-                integer: true,
-                decimals: 0,
-                min: 0.0,
-                max: 9.0,
-            },
+            kind: Kind::Numeric { integer: true, decimals: 0, min: 0.0, max: 9.0 },
             null_marker: None,
             missing_rate: 0.0,
             distinct: 2,

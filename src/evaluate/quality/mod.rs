@@ -115,13 +115,7 @@ mod tests {
     use crate::schema::{ColumnSchema, IdRole};
 
     fn schema(name: &str, kind: Kind) -> ColumnSchema {
-        ColumnSchema {
-            name: name.into(),
-            kind,
-            null_marker: None,
-            missing_rate: 0.0,
-            distinct: 0,
-        }
+        ColumnSchema { name: name.into(), kind, null_marker: None, missing_rate: 0.0, distinct: 0 }
     }
 
     fn cells(texts: &[&str]) -> Vec<Option<String>> {
@@ -129,46 +123,22 @@ mod tests {
     }
 
     fn numeric() -> Kind {
-        Kind::Numeric {
-            integer: true,
-            decimals: 0,
-            min: 0.0,
-            max: 0.0,
-        }
+        Kind::Numeric { integer: true, decimals: 0, min: 0.0, max: 0.0 }
     }
 
     #[test]
     fn overall_is_the_mean_of_the_two_properties() {
-        let (x, y, id) = (
-            schema("x", numeric()),
-            schema("y", numeric()),
-            schema("id", numeric()),
-        );
-        let id = ColumnSchema {
-            kind: Kind::Id { role: IdRole::Row },
-            ..id
-        };
+        let (x, y, id) = (schema("x", numeric()), schema("y", numeric()), schema("id", numeric()));
+        let id = ColumnSchema { kind: Kind::Id { role: IdRole::Row }, ..id };
         let x_real = cells(&["1", "2", "3", "4"]);
         let y_real = cells(&["1", "2", "3", "4"]);
         let x_synthetic = cells(&["1", "2", "3", "5"]);
         let y_synthetic = cells(&["4", "3", "2", "1"]);
         let ids = cells(&["a", "b", "c", "d"]);
         let compared = [
-            Compared {
-                schema: &x,
-                real: &x_real,
-                synthetic: &x_synthetic,
-            },
-            Compared {
-                schema: &y,
-                real: &y_real,
-                synthetic: &y_synthetic,
-            },
-            Compared {
-                schema: &id,
-                real: &ids,
-                synthetic: &ids,
-            },
+            Compared { schema: &x, real: &x_real, synthetic: &x_synthetic },
+            Compared { schema: &y, real: &y_real, synthetic: &y_synthetic },
+            Compared { schema: &id, real: &ids, synthetic: &ids },
         ];
         let quality = score(&compared);
         assert_eq!(quality.columns.len(), 2, "ids are skipped");
@@ -186,11 +156,7 @@ mod tests {
         let x = schema("x", numeric());
         let real = cells(&["1", "2"]);
         let synthetic = cells(&["1", " ?"]);
-        let quality = score(&[Compared {
-            schema: &x,
-            real: &real,
-            synthetic: &synthetic,
-        }]);
+        let quality = score(&[Compared { schema: &x, real: &real, synthetic: &synthetic }]);
         assert_eq!(quality.columns[0].score, None);
         assert_eq!(quality.overall, None);
     }

@@ -95,10 +95,9 @@ fn pair(first: &Prepared, second: &Prepared) -> Option<Found> {
         }
         (Prepared::Continuous(binned), Prepared::Discrete(labels))
         | (Prepared::Discrete(labels), Prepared::Continuous(binned)) => match binned {
-            Some(b) => contingency(
-                (&b.real_bins, &labels.real),
-                (&b.synthetic_bins, &labels.synthetic),
-            ),
+            Some(b) => {
+                contingency((&b.real_bins, &labels.real), (&b.synthetic_bins, &labels.synthetic))
+            }
             None => incomputable(PairMetric::ContingencySimilarity),
         },
     })
@@ -192,10 +191,7 @@ mod tests {
     #[test]
     fn a_weak_real_association_does_not_count() {
         let labels = |real: &[u32]| {
-            Prepared::Discrete(Labels {
-                real: real.to_vec(),
-                synthetic: real.to_vec(),
-            })
+            Prepared::Discrete(Labels { real: real.to_vec(), synthetic: real.to_vec() })
         };
         let found = pair(&labels(&[1, 1, 2, 2]), &labels(&[1, 2, 1, 2])).expect("scored");
         assert_eq!(found.score, Some(1.0));
@@ -206,10 +202,8 @@ mod tests {
     #[test]
     fn a_mixed_pair_bins_the_continuous_column() {
         let x = continuous(&[0.0, 10.0, 0.0, 10.0], &[0.0, 10.0, 10.0, 0.0]);
-        let labels = Prepared::Discrete(Labels {
-            real: vec![1, 2, 1, 2],
-            synthetic: vec![1, 2, 1, 2],
-        });
+        let labels =
+            Prepared::Discrete(Labels { real: vec![1, 2, 1, 2], synthetic: vec![1, 2, 1, 2] });
         let found = pair(&labels, &x).expect("scored");
         assert_eq!(found.metric, PairMetric::ContingencySimilarity);
         assert_eq!(found.real_association, Some(1.0));

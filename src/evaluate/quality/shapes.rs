@@ -28,20 +28,13 @@ pub struct ColumnShape {
 pub(super) fn column_shape(column: &Scored) -> Option<ColumnShape> {
     let (metric, score) = match &column.prepared {
         Prepared::Continuous(values) => {
-            let score = values
-                .as_ref()
-                .and_then(|v| stats::ks_complement(&v.real, &v.synthetic));
+            let score = values.as_ref().and_then(|v| stats::ks_complement(&v.real, &v.synthetic));
             (ShapeMetric::KSComplement, score)
         }
-        Prepared::Discrete(labels) => (
-            ShapeMetric::TVComplement,
-            stats::tv_complement(&labels.real, &labels.synthetic),
-        ),
+        Prepared::Discrete(labels) => {
+            (ShapeMetric::TVComplement, stats::tv_complement(&labels.real, &labels.synthetic))
+        }
         Prepared::Skipped => return None,
     };
-    Some(ColumnShape {
-        column: column.name.to_string(),
-        metric,
-        score,
-    })
+    Some(ColumnShape { column: column.name.to_string(), metric, score })
 }

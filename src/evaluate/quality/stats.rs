@@ -60,17 +60,9 @@ fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
 /// `TVComplement`: 1 minus the total variation distance between the label
 /// frequencies of the present values; `None` when either side has none.
 pub(super) fn tv_complement(real: &[u32], synthetic: &[u32]) -> Option<f64> {
-    let real_counts = counts(
-        real.iter()
-            .filter(|&&code| code != MISSING)
-            .map(|&c| c as u64),
-    );
-    let synthetic_counts = counts(
-        synthetic
-            .iter()
-            .filter(|&&code| code != MISSING)
-            .map(|&c| c as u64),
-    );
+    let real_counts = counts(real.iter().filter(|&&code| code != MISSING).map(|&c| c as u64));
+    let synthetic_counts =
+        counts(synthetic.iter().filter(|&&code| code != MISSING).map(|&c| c as u64));
     let real_total: u64 = real_counts.values().sum();
     let synthetic_total: u64 = synthetic_counts.values().sum();
     if real_total == 0 || synthetic_total == 0 {
@@ -90,14 +82,8 @@ pub(super) struct Contingency {
 
 impl Contingency {
     pub(super) fn new(first: &[u32], second: &[u32]) -> Self {
-        let keys = first
-            .iter()
-            .zip(second)
-            .map(|(&a, &b)| (u64::from(a) << 32) | u64::from(b));
-        Contingency {
-            joint: counts(keys),
-            rows: first.len() as u64,
-        }
+        let keys = first.iter().zip(second).map(|(&a, &b)| (u64::from(a) << 32) | u64::from(b));
+        Contingency { joint: counts(keys), rows: first.len() as u64 }
     }
 }
 
@@ -144,12 +130,8 @@ fn counts_by(joint: &HashMap<u64, u64>, part: impl Fn(u64) -> u64) -> HashMap<u6
 /// Pearson's r over the rows where both values are present, as
 /// `scipy.stats.pearsonr` computes it; `None` when undefined.
 pub(super) fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
-        .map(|(a, b)| (*a, *b))
-        .unzip();
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        x.iter().zip(y).filter(|(a, b)| !a.is_nan() && !b.is_nan()).map(|(a, b)| (*a, *b)).unzip();
     if xs.len() < 2 {
         return None;
     }
@@ -157,11 +139,7 @@ pub(super) fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     let centred_y = centred(&ys);
     let norm_x = norm(&centred_x);
     let norm_y = norm(&centred_y);
-    let r: f64 = centred_x
-        .iter()
-        .zip(&centred_y)
-        .map(|(a, b)| (a / norm_x) * (b / norm_y))
-        .sum();
+    let r: f64 = centred_x.iter().zip(&centred_y).map(|(a, b)| (a / norm_x) * (b / norm_y)).sum();
     r.is_finite().then_some(r.clamp(-1.0, 1.0))
 }
 
@@ -176,11 +154,8 @@ fn norm(values: &[f64]) -> f64 {
 
 /// Number of distinct present values (pandas' `nunique`).
 pub(super) fn distinct_present(values: &[f64]) -> usize {
-    let mut present: Vec<u64> = values
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|v| v.to_bits())
-        .collect();
+    let mut present: Vec<u64> =
+        values.iter().filter(|v| !v.is_nan()).map(|v| v.to_bits()).collect();
     present.sort_unstable();
     present.dedup();
     present.len()
@@ -193,13 +168,15 @@ pub(super) fn pair_bins(values: &[f64]) -> Vec<u32> {
     let edges = histogram_edges(values);
     values
         .iter()
-        .map(|v| {
-            if v.is_nan() {
-                edges.len() as u32
-            } else {
-                edges.partition_point(|e| e <= v) as u32
-            }
-        })
+        .map(
+            |v| {
+                if v.is_nan() {
+                    edges.len() as u32
+                } else {
+                    edges.partition_point(|e| e <= v) as u32
+                }
+            },
+        )
         .collect()
 }
 
@@ -207,9 +184,8 @@ pub(super) fn pair_bins(values: &[f64]) -> Vec<u32> {
 /// arithmetic (`i * step + start`, last edge exact).
 fn histogram_edges(values: &[f64]) -> Vec<f64> {
     let present = values.iter().filter(|v| !v.is_nan());
-    let (mut low, mut high) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-        (lo.min(v), hi.max(v))
-    });
+    let (mut low, mut high) =
+        present.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     if low > high {
         (low, high) = (0.0, 1.0);
     }
@@ -303,14 +279,8 @@ mod tests {
         // Real cells (1,1) (1,2) (2,1) (2,2) once each; synthetic only on the diagonal.
         let real = Contingency::new(&[1, 1, 2, 2], &[1, 2, 1, 2]);
         let synthetic = Contingency::new(&[1, 2], &[1, 2]);
-        assert!(close(
-            contingency_similarity(&real, &synthetic).expect("rows"),
-            0.5
-        ));
-        assert!(close(
-            contingency_similarity(&real, &real).expect("rows"),
-            1.0
-        ));
+        assert!(close(contingency_similarity(&real, &synthetic).expect("rows"), 0.5));
+        assert!(close(contingency_similarity(&real, &real).expect("rows"), 1.0));
     }
 
     #[test]
