@@ -429,3 +429,91 @@ impl Pseudonyms {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::infer::infer;
+    use rand::SeedableRng;
+
+    /// A log where every item has one category except one stray row.
+    fn log() -> Table {
+        let mut users = Vec::new();
+        let mut items = Vec::new();
+        let mut categories = Vec::new();
+        let mut kinds = Vec::new();
+        for row in 0..3000 {
+            let item = row % 700;
+            users.push(Some((row % 37 + 1).to_string()));
+            items.push(Some(format!("{}", 1000 + item)));
+            categories.push(Some(format!("{}", 50 + item % 13)));
+            kinds.push(Some(if row % 9 == 0 { "buy" } else { "pv" }.to_string()));
+        }
+        categories[5] = Some("999".to_string());
+        let column = |name: &str, cells| Column { name: name.to_string(), cells };
+        Table::new(vec![
+            column("user_id", users),
+            column("item_id", items),
+            column("category_id", categories),
+            column("behavior_type", kinds),
+        ])
+    }
+
+    #[test]
+    fn an_item_keeps_its_category_despite_a_stray_row() {
+        let table = log();
+        let schema = infer(&table, &Default::default()).unwrap();
+        let plan = Plan::build(&table, &schema).unwrap();
+        let key = &plan.keys[0];
+        assert_eq!(key.column, "item_id");
+        assert_eq!(key.parent.as_deref(), Some("category_id"));
+        assert_eq!(plan.modelled, ["category_id", "behavior_type"]);
+
+        let categories: Vec<Option<String>> =
+            (0..200).map(|i| Some(format!("{}", 50 + i % 13))).collect();
+        let modelled = vec![
+            Column { name: "category_id".into(), cells: categories.clone() },
+            Column { name: "behavior_type".into(), cells: vec![Some("pv".into()); 200] },
+        ];
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let out = plan.complete(modelled, 200, &mut rng);
+        let items = &out.column("item_id").unwrap().cells;
+        for (item, category) in items.iter().zip(&categories) {
+            let item: u32 = item.as_deref().unwrap().parse().unwrap();
+            let expected = format!("{}", 50 + (item - 1000) % 13);
+            assert_eq!(category.as_deref(), Some(expected.as_str()), "item {item}");
+        }
+    }
+
+    #[test]
+    fn subjects_get_pseudonyms_no_real_id_has() {
+        let table = log();
+        let schema = infer(&table, &Default::default()).unwrap();
+        let plan = Plan::build(&table, &schema).unwrap();
+        let subject = &plan.subjects[0];
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let cells = subject.assign(500, &mut rng);
+        let real: std::collections::HashSet<_> =
+            table.column("user_id").unwrap().cells.iter().cloned().collect();
+        assert_eq!(cells.len(), 500);
+        assert!(cells.iter().all(|c| !real.contains(c)), "a real user id was reused");
+        let mut per_subject: HashMap<&Option<String>, u32> = HashMap::new();
+        for cell in &cells {
+            *per_subject.entry(cell).or_default() += 1;
+        }
+        let largest = subject.sizes.last().copied().unwrap();
+        assert!(per_subject.values().all(|&n| n <= largest), "a group outgrew every real user");
+    }
+
+    #[test]
+    fn text_pseudonyms_avoid_every_real_prefix() {
+        let column = Column {
+            name: "account".into(),
+            cells: vec![Some("syn-000001".into()), Some("abc".into())],
+        };
+        match Pseudonyms::avoiding(&column) {
+            Pseudonyms::Text { prefix } => assert_eq!(prefix, "xsyn-"),
+            other => panic!("expected text pseudonyms, got {other:?}"),
+        }
+    }
+}

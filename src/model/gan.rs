@@ -323,13 +323,15 @@ impl Step<'_> {
     /// Critic loss: `−(E[D(real)] − E[D(fake)])` plus the gradient penalty.
     fn critic_loss(&self, real: &Tensor, real_conditions: &Tensor, rng: &mut ChaCha8Rng) -> Tensor {
         let gan = self.gan;
-        let (noise, conditions) = gan.noise_with_conditions(self.batch, true, self.device, rng);
-        let raw = gan.generator.forward(&noise, true);
-        let fake = gan.layout.activate(&raw, gan.config.gumbel_tau);
+        let (noise, _) = gan.noise_with_conditions(self.batch, true, self.device, rng);
+        // The critic's step does not train the generator: no graph for it.
+        let fake = tch::no_grad(|| {
+            let raw = gan.generator.forward(&noise, true);
+            gan.layout.activate(&raw, gan.config.gumbel_tau)
+        });
         let fake_conditions = condition_columns(&noise, gan.config.noise_dim);
-        let fake = Tensor::cat(&[fake.detach(), fake_conditions], 1);
+        let fake = Tensor::cat(&[fake, fake_conditions], 1);
         let real = Tensor::cat(&[real.shallow_clone(), real_conditions.shallow_clone()], 1);
-        drop(conditions);
 
         let wasserstein = self.critic.forward(&fake).mean(Kind::Float)
             - self.critic.forward(&real).mean(Kind::Float);
