@@ -138,10 +138,26 @@ fn main() -> ExitCode {
     match runtime.block_on(execute(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line. Causes whose text the previous
+/// message already holds are dropped (storage errors repeat their sources),
+/// and only the first line of each is kept (libtorch appends C++ traces).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        if first.is_empty() || parts.last().is_some_and(|last| last.contains(&first)) {
+            continue;
+        }
+        parts.push(first);
+    }
+    parts.join(": ")
 }
 
 fn init_logging(format: LogFormat) {
@@ -231,15 +247,44 @@ async fn evaluate(
     let synthetic_table =
         pipeline::read_table(synthetic, read.format(synthetic)?, &options, &store).await?.table;
     let schema = pipeline::inspect(&real_table, &BTreeMap::new())?;
+    check_same_columns(&schema, &synthetic_table, synthetic)?;
     let report = shopsynth::evaluate::evaluate(&real_table, &synthetic_table, &schema);
     let text = serde_json::to_string_pretty(&report)?;
     match out {
         Some(uri) => {
             let location = shopsynth::storage::Location::parse(uri)?;
+            pipeline::refuse_existing(&location, &store).await?;
             location.write(bytes::Bytes::from(text), &store).await?;
             eprintln!("report: {location} (quality {})", score(report.quality.overall));
         }
         None => println!("{text}"),
+    }
+    Ok(())
+}
+
+/// The synthetic file must hold the real columns, free text aside (runs
+/// leave it out), and no others: a mismatch would silently drop columns
+/// from the score.
+fn check_same_columns(
+    schema: &shopsynth::schema::Schema,
+    synthetic: &shopsynth::table::Table,
+    file: &str,
+) -> anyhow::Result<()> {
+    use shopsynth::schema::Kind;
+    let extra: Vec<&str> =
+        synthetic.names().into_iter().filter(|n| schema.column(n).is_none()).collect();
+    let missing: Vec<&str> = schema
+        .columns
+        .iter()
+        .filter(|c| c.kind != Kind::Text && synthetic.column(&c.name).is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    if !extra.is_empty() || !missing.is_empty() {
+        anyhow::bail!(
+            "{file} does not have the real file's columns: missing [{}], unexpected [{}]",
+            missing.join(", "),
+            extra.join(", ")
+        );
     }
     Ok(())
 }

@@ -86,7 +86,10 @@ impl RunFolder {
     /// Writes the manifest, which marks the run complete.
     pub async fn finish<M: Serialize>(self, manifest: &M) -> anyhow::Result<Location> {
         let text = serde_json::to_vec_pretty(manifest)?;
-        self.root.join(MANIFEST).write(Bytes::from(text), &self.options).await?;
+        if let Err(error) = self.root.join(MANIFEST).write(Bytes::from(text), &self.options).await {
+            self.abandon().await;
+            return Err(error);
+        }
         Ok(self.root)
     }
 

@@ -242,7 +242,8 @@ fn train(
 
     let options = TrainOptions {
         epochs: spec.model.epochs as u32,
-        batch_size: spec.model.batch_size as usize,
+        // A batch larger than the data would only repeat rows.
+        batch_size: (spec.model.batch_size as usize).min(encoded.rows.max(2)),
         seed: spec.model.seed,
         device,
     };
@@ -420,6 +421,7 @@ pub async fn write_table(
     store: &StoreOptions,
 ) -> anyhow::Result<Location> {
     let location = Location::parse(uri)?;
+    refuse_existing(&location, store).await?;
     let format = Format::from_extension(uri)
         .with_context(|| format!("`{uri}`: end the name in .csv, .parquet or .jsonl"))?;
     location.write(Bytes::from(table::write(table, format)?), store).await?;
@@ -441,4 +443,13 @@ fn versions() -> BTreeMap<&'static str, String> {
 /// The libtorch version this binary was built against.
 fn tch_version() -> String {
     option_env!("SHOPSYNTH_TORCH_VERSION").unwrap_or("unknown").to_string()
+}
+
+/// Errors when `location` already holds a file, so that no command replaces
+/// data it did not write itself.
+pub async fn refuse_existing(location: &Location, store: &StoreOptions) -> anyhow::Result<()> {
+    if location.exists(store).await? {
+        bail!("{location} already exists; choose another name or remove it first");
+    }
+    Ok(())
 }

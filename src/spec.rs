@@ -134,6 +134,7 @@ pub const MAX_ROWS: i64 = 100_000_000;
 impl JobSpec {
     /// Parses YAML or JSON text (JSON is read as YAML, which includes it).
     pub fn parse(text: &str) -> Result<JobSpec, SpecError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let spec: JobSpec =
             serde_yaml::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
         spec.validate()?;
@@ -158,8 +159,11 @@ impl JobSpec {
             let reason = format!("must be a positive number of epochs, got {}", self.model.epochs);
             return Err(invalid("model.epochs", reason));
         }
-        if self.model.batch_size <= 1 {
-            let reason = format!("must be at least 2 rows, got {}", self.model.batch_size);
+        if self.model.batch_size <= 1 || self.model.batch_size > MAX_BATCH_SIZE {
+            let reason = format!(
+                "must be between 2 and {MAX_BATCH_SIZE} rows, got {}",
+                self.model.batch_size
+            );
             return Err(invalid("model.batch_size", reason));
         }
         check_rows(self.output.rows)?;
@@ -188,6 +192,9 @@ impl JobSpec {
         })
     }
 }
+
+/// Largest batch a spec may ask for; batches are also cut to the data's size.
+pub const MAX_BATCH_SIZE: i64 = 1_000_000;
 
 /// Checks a requested row count (also used by `shopsynth sample`).
 pub fn check_rows(rows: i64) -> Result<usize, SpecError> {

@@ -161,7 +161,9 @@ impl Location {
                 Ok((Arc::new(LocalFileSystem::new()), object_path))
             }
             Place::S3 { bucket, key } => {
-                let store = options.s3_builder(bucket).build().with_context(|| {
+                let builder = options.s3_builder(bucket);
+                check_credentials(&builder, self)?;
+                let store = builder.build().with_context(|| {
                     format!("setting up S3 access for {self}; check the storage options")
                 })?;
                 Ok((Arc::new(store), ObjectPath::from(key.as_str())))
@@ -253,6 +255,35 @@ impl StoreOptions {
             .with_virtual_hosted_style_request(!path_style)
             .with_allow_http(self.allow_http.unwrap_or(http))
     }
+}
+
+/// Variables that let object_store find credentials without keys: web
+/// identity (Kubernetes service accounts) and container credentials.
+const KEYLESS_CREDENTIALS: &[&str] = &[
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
+
+/// Opts in to credentials from the cloud instance's metadata service.
+const INSTANCE_METADATA_OPT_IN: &str = "SHOPSYNTH_S3_INSTANCE_METADATA";
+
+/// Refuses S3 access without credentials, rather than letting the client
+/// fall back to the cloud metadata address, which outside a cloud instance
+/// hangs or fails with a message that never says "no credentials".
+fn check_credentials(builder: &AmazonS3Builder, location: &Location) -> anyhow::Result<()> {
+    let has_keys = builder.get_config_value(&AmazonS3ConfigKey::AccessKeyId).is_some()
+        && builder.get_config_value(&AmazonS3ConfigKey::SecretAccessKey).is_some();
+    let keyless = KEYLESS_CREDENTIALS.iter().any(|v| std::env::var_os(v).is_some());
+    let metadata = std::env::var(INSTANCE_METADATA_OPT_IN).is_ok_and(|v| v == "1");
+    if has_keys || keyless || metadata {
+        return Ok(());
+    }
+    bail!(
+        "no S3 credentials for {location}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+         storage.access_key_id and storage.secret_access_key in the spec \
+         ({INSTANCE_METADATA_OPT_IN}=1 uses the cloud instance's metadata service instead)"
+    )
 }
 
 impl fmt::Debug for StoreOptions {

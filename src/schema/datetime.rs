@@ -91,10 +91,11 @@ impl DateFormat {
             DateFormat::UnixSeconds => format!("{}", seconds.round() as i64),
             DateFormat::UnixMillis => format!("{}", (seconds * 1000.0).round() as i64),
             DateFormat::Pattern(pattern) => {
-                let instant = DateTime::from_timestamp(seconds.round() as i64, 0)
-                    .unwrap_or_default()
-                    .naive_utc();
-                instant.format(pattern).to_string()
+                let instant =
+                    DateTime::from_timestamp(seconds.round() as i64, 0).unwrap_or_default();
+                // Instants are UTC, so offsets (`%z`) print as +00:00.
+                format_instant(&instant, pattern)
+                    .unwrap_or_else(|| instant.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             }
         }
     }
@@ -103,12 +104,22 @@ impl DateFormat {
     pub fn validate(&self) -> Result<(), String> {
         if let DateFormat::Pattern(pattern) = self {
             use chrono::format::{Item, StrftimeItems};
-            if StrftimeItems::new(pattern).any(|item| matches!(item, Item::Error)) {
+            let invalid = StrftimeItems::new(pattern).any(|item| matches!(item, Item::Error));
+            if invalid || format_instant(&DateTime::UNIX_EPOCH, pattern).is_none() {
                 return Err(format!("`{pattern}` is not a valid strftime pattern"));
             }
         }
         Ok(())
     }
+}
+
+/// Formats without panicking: chrono reports a pattern it cannot render
+/// only through `fmt::Error`.
+fn format_instant(instant: &DateTime<chrono::Utc>, pattern: &str) -> Option<String> {
+    use std::fmt::Write;
+    let mut text = String::new();
+    write!(text, "{}", instant.format(pattern)).ok()?;
+    Some(text)
 }
 
 fn parse_pattern(text: &str, pattern: &str) -> Option<f64> {
@@ -188,6 +199,14 @@ mod tests {
         let format = detect(&["2017-11-25T10:00:00", "2017-12-03T23:59:59"], false).unwrap();
         let seconds = format.parse("2017-12-03T23:59:59").unwrap();
         assert_eq!(format.format(seconds), "2017-12-03T23:59:59");
+    }
+
+    #[test]
+    fn offsets_are_read_and_written_without_panicking() {
+        let samples = ["2021-03-23T23:53:36+02:00", "2021-03-24T01:00:00+02:00"];
+        let format = detect(&samples, false).unwrap();
+        let seconds = format.parse(samples[0]).unwrap();
+        assert_eq!(format.format(seconds), "2021-03-23T21:53:36+00:00");
     }
 
     #[test]

@@ -17,6 +17,9 @@ use crate::table::{Column, Table};
 const MAX_CATEGORIES: usize = 5000;
 /// Integer columns with at most this many distinct values are categorical.
 const MAX_INTEGER_CODES: usize = 10;
+/// Largest magnitude a numeric column may hold: the mixture fit works on
+/// squared distances, which overflow near f64's limit.
+const MAX_MAGNITUDE: f64 = 1e100;
 /// Cells looked at when detecting datetime formats.
 const DATETIME_SAMPLES: usize = 2000;
 
@@ -215,6 +218,14 @@ fn with_range(kind: Kind, name: &str, present: &[(usize, &str)]) -> Result<Kind,
     Ok(match kind {
         Kind::Numeric { integer, decimals, .. } => {
             let (min, max) = range(&parse_number);
+            if min.abs().max(max.abs()) > MAX_MAGNITUDE {
+                let reason = format!(
+                    "values reach {:e}, beyond the ±{MAX_MAGNITUDE:e} shopsynth can model; \
+                     rescale the column or declare it text",
+                    if max.abs() > min.abs() { max } else { min }
+                );
+                return Err(InferError::BadHint { column: name.to_string(), reason });
+            }
             Kind::Numeric { integer, decimals, min, max }
         }
         Kind::Datetime { format, .. } => {
