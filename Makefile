@@ -29,6 +29,7 @@ demo: build
 	$(BIN) run jobs/taobao-behaviour.yaml --dataset "$(DATA)" --output "$(DEMO_OUT)"
 
 test: torch tools
+	command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 	PATH="$(TOOLS_VENV)/bin:$$PATH" SHOPSYNTH_TOOLS_PYTHON="$(TOOLS_VENV)/bin/python" \
 		tests/support/with-s3.sh cargo nextest run --release --locked --no-fail-fast
 

@@ -70,6 +70,10 @@ enum Command {
         /// Where to write report.json (default: standard output).
         #[arg(long)]
         out: Option<String>,
+        /// The synthetic file has a header line even though --no-header
+        /// describes the real one (shopsynth's own output always has one).
+        #[arg(long)]
+        synthetic_header: bool,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -177,8 +181,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run { spec, run_id, dataset, output } => run(spec, run_id, dataset, output).await,
         Command::Sample { model, rows, seed, out } => sample(&model, rows, seed, &out).await,
-        Command::Evaluate { real, synthetic, out, read } => {
-            evaluate(&real, &synthetic, out.as_deref(), &read).await
+        Command::Evaluate { real, synthetic, out, synthetic_header, read } => {
+            evaluate(&real, &synthetic, out.as_deref(), synthetic_header, &read).await
         }
         Command::Inspect { dataset, read } => inspect(&dataset, &read).await,
     }
@@ -213,7 +217,7 @@ async fn run(
         .collect();
     tracing::info!(
         rows = summary.rows,
-        quality = ?summary.quality,
+        quality = %score(summary.quality),
         skipped_rows = summary.skipped_rows,
         device = %summary.device,
         "run finished"
@@ -239,13 +243,17 @@ async fn evaluate(
     real: &str,
     synthetic: &str,
     out: Option<&str>,
+    synthetic_header: bool,
     read: &ReadArgs,
 ) -> anyhow::Result<()> {
     let store = StoreOptions::default();
     let options = read.options();
     let real_table = pipeline::read_table(real, read.format(real)?, &options, &store).await?.table;
+    let synthetic_options =
+        ReadOptions { header: options.header || synthetic_header, ..options.clone() };
+    let synthetic_format = read.format(synthetic)?;
     let synthetic_table =
-        pipeline::read_table(synthetic, read.format(synthetic)?, &options, &store).await?.table;
+        pipeline::read_table(synthetic, synthetic_format, &synthetic_options, &store).await?.table;
     let schema = pipeline::inspect(&real_table, &BTreeMap::new())?;
     check_same_columns(&schema, &synthetic_table, synthetic)?;
     let report = shopsynth::evaluate::evaluate(&real_table, &synthetic_table, &schema);
@@ -257,7 +265,7 @@ async fn evaluate(
             location.write(bytes::Bytes::from(text), &store).await?;
             eprintln!("report: {location} (quality {})", score(report.quality.overall));
         }
-        None => println!("{text}"),
+        None => print_stdout(&text)?,
     }
     Ok(())
 }
@@ -300,10 +308,21 @@ async fn inspect(dataset: &str, read: &ReadArgs) -> anyhow::Result<()> {
         "skipped_rows": result.skipped.len(),
         "columns": schema.columns,
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    print_stdout(&serde_json::to_string_pretty(&out)?)?;
     Ok(())
 }
 
 fn score(value: Option<f64>) -> String {
     value.map_or_else(|| "not computable".to_string(), |v| format!("{v:.3}"))
+}
+
+/// Prints to stdout; a reader that closed the pipe early (`| head`) is not
+/// an error.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
 }

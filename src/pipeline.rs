@@ -423,6 +423,7 @@ pub async fn write_table(
     let location = Location::parse(uri)?;
     refuse_existing(&location, store).await?;
     let format = Format::from_extension(uri)
+        .filter(|f| uri.to_ascii_lowercase().ends_with(&format!(".{}", f.extension())))
         .with_context(|| format!("`{uri}`: end the name in .csv, .parquet or .jsonl"))?;
     location.write(Bytes::from(table::write(table, format)?), store).await?;
     Ok(location)

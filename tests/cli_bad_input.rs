@@ -102,3 +102,57 @@ fn sampling_zero_rows_is_refused() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--rows"), "{}", stderr(&output));
 }
+
+#[test]
+fn s3_without_credentials_is_refused_before_any_request() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopsynth"))
+        .args(["inspect", "s3://bucket/events.csv"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("no S3 credentials for s3://bucket/events.csv"));
+}
+
+#[test]
+fn numbers_beyond_what_the_mixture_can_hold_are_named() {
+    let mut data = b"x,y\n1e308,a\n-1e308,b\n".to_vec();
+    for i in 0..50 {
+        data.extend(format!("{i},a\n").as_bytes());
+    }
+    expect_error("huge.csv", &data, 10, "", "column `x`: values reach");
+}
+
+#[test]
+fn evaluate_refuses_files_with_other_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = write(dir.path(), "real.csv", GOOD);
+    let other = write(dir.path(), "other.csv", b"price,size\n1,s\n2,m\n");
+    let output = shopsynth(&[
+        "evaluate",
+        "--real",
+        real.to_str().unwrap(),
+        "--synthetic",
+        other.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("missing [colour], unexpected [size]"), "{message}");
+}
+
+#[test]
+fn commands_never_replace_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = write(dir.path(), "real.csv", GOOD);
+    let before = std::fs::read(&real).unwrap();
+    let args = ["evaluate", "--real", real.to_str().unwrap(), "--synthetic"];
+    let output = shopsynth(
+        &[&args[..], &[real.to_str().unwrap(), "--out", real.to_str().unwrap()]].concat(),
+    );
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("already exists"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&real).unwrap(), before, "the real file was changed");
+}

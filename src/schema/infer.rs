@@ -307,10 +307,20 @@ fn name_words(name: &str) -> Vec<String> {
     words
 }
 
+/// Whether a name says "identifier": it ends in an id word (`user_id`,
+/// `StockCode`), or it is only the name of a shop entity (`user`, `item`,
+/// `cat`), as behaviour logs without id suffixes name their columns.
 fn looks_like_id(name: &str) -> bool {
     const ID_WORDS: &[&str] = &["id", "uuid", "guid", "key", "sku", "code", "ean", "upc"];
+    const ENTITY_WORDS: &[&str] = &[
+        "user", "customer", "client", "visitor", "member", "buyer", "account", "session",
+        "shopper", "uid", "item", "product", "article", "offer", "listing", "order", "invoice",
+        "category", "cat", "brand", "shop", "store", "seller", "merchant",
+    ];
     let words = name_words(name);
-    words.last().is_some_and(|w| ID_WORDS.contains(&w.as_str()))
+    let ends_in_id = words.last().is_some_and(|w| ID_WORDS.contains(&w.as_str()));
+    let entity = words.iter().all(|w| ENTITY_WORDS.contains(&w.as_str()) || w == "no");
+    ends_in_id || (!words.is_empty() && entity)
 }
 
 fn looks_like_time(name: &str) -> bool {
@@ -357,6 +367,16 @@ mod tests {
         let users: Vec<&str> = users.iter().map(String::as_str).collect();
         assert_eq!(kind_of("user_id", &users), Kind::Id { role: IdRole::Subject });
         assert_eq!(kind_of("item_id", &users), Kind::Id { role: IdRole::Key });
+    }
+
+    #[test]
+    fn bare_entity_names_are_ids_too() {
+        let ids: Vec<String> = (0..100).map(|i| (1000 + i % 40).to_string()).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(kind_of("user", &ids), Kind::Id { role: IdRole::Subject });
+        assert_eq!(kind_of("item", &ids), Kind::Id { role: IdRole::Key });
+        assert_eq!(kind_of("cat", &ids), Kind::Id { role: IdRole::Key });
+        assert!(matches!(kind_of("user_age", &ids), Kind::Numeric { .. }));
     }
 
     #[test]
