@@ -240,10 +240,10 @@ fn decode_column(
                         return column.missing_text();
                     }
                     let mut alpha = values[base] as f64;
-                    if let Some(sigmas) = sigmas {
-                        if let Ok(noise) = Normal::new(0.0, sigmas[start] as f64) {
-                            alpha = (alpha + noise.sample(rng)).clamp(-1.0, 1.0);
-                        }
+                    if let Some(sigmas) = sigmas
+                        && let Ok(noise) = Normal::new(0.0, sigmas[start] as f64)
+                    {
+                        alpha = (alpha + noise.sample(rng)).clamp(-1.0, 1.0);
                     }
                     let x = alpha * MODE_SCALE * mixture.stds[mode] + mixture.means[mode];
                     Some(column.format_number(x.clamp(low, high)))
