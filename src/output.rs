@@ -61,10 +61,6 @@ impl RunFolder {
         Ok(RunFolder { root, options: options.clone(), written: Vec::new() })
     }
 
-    pub fn root(&self) -> &Location {
-        &self.root
-    }
-
     /// Writes one file (a path relative to the run folder).
     pub async fn put(&mut self, name: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
         let entry = FileEntry {

@@ -27,10 +27,6 @@ impl Schema {
     pub fn column(&self, name: &str) -> Option<&ColumnSchema> {
         self.columns.iter().find(|c| c.name == name)
     }
-
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
-    }
 }
 
 /// One column: its kind, and the facts about its real values that output
@@ -106,14 +102,6 @@ pub enum IdRole {
 }
 
 impl ColumnSchema {
-    /// Whether a raw cell counts as missing for this column.
-    pub fn is_missing(&self, cell: Option<&str>) -> bool {
-        match cell {
-            None => true,
-            Some(text) => is_null_marker(text),
-        }
-    }
-
     /// The cell as a number for numeric and datetime columns; `None` when
     /// missing or unparsable.
     pub fn number(&self, cell: Option<&str>) -> Option<f64> {

@@ -56,25 +56,6 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
-
-    /// Keeps only the rows whose index `keep` accepts, in order.
-    pub fn filter_rows(&self, keep: impl Fn(usize) -> bool) -> Table {
-        let columns = self
-            .columns
-            .iter()
-            .map(|c| Column {
-                name: c.name.clone(),
-                cells: c
-                    .cells
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| keep(*i))
-                    .map(|(_, v)| v.clone())
-                    .collect(),
-            })
-            .collect();
-        Table { columns }
-    }
 }
 
 /// The file formats shopsynth reads and writes.
