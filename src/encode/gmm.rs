@@ -21,12 +21,18 @@ const ITERATIONS: usize = 60;
 /// spike of identical values gets a narrow mode instead of a singular one.
 const MIN_STD_SHARE: f64 = 1e-4;
 
+/// A mode this much wider than the narrowest allowed is still a spike.
+const SPIKE_SLACK: f64 = 1.5;
+
 /// A fitted mixture: modes sorted by mean.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mixture {
     pub weights: Vec<f64>,
     pub means: Vec<f64>,
     pub stds: Vec<f64>,
+    /// Modes of one repeated value (the zeros of a zero-inflated column):
+    /// decoded to exactly that value, never to a value near it.
+    pub spikes: Vec<bool>,
 }
 
 impl Mixture {
@@ -53,6 +59,7 @@ impl Mixture {
         mixture.prune();
         mixture.run_em(&sample, min_std, ITERATIONS / 4);
         mixture.sort();
+        mixture.spikes = mixture.stds.iter().map(|&s| s <= min_std * SPIKE_SLACK).collect();
         mixture
     }
 
@@ -62,7 +69,12 @@ impl Mixture {
             .iter()
             .map(|d| sample.iter().filter(|v| *v == d).count() as f64 / sample.len() as f64)
             .collect();
-        Mixture { weights, means: distinct.to_vec(), stds: vec![min_std; distinct.len()] }
+        Mixture {
+            weights,
+            means: distinct.to_vec(),
+            stds: vec![min_std; distinct.len()],
+            spikes: vec![true; distinct.len()],
+        }
     }
 
     /// Means at evenly spaced quantiles of the distinct values, so spikes and
@@ -76,6 +88,7 @@ impl Mixture {
             weights: vec![1.0 / MAX_MODES as f64; MAX_MODES],
             means,
             stds: vec![spread.max(min_std); MAX_MODES],
+            spikes: Vec::new(),
         }
     }
 
@@ -187,6 +200,10 @@ mod tests {
         let mixture = Mixture::fit(&values, &mut rng);
         let zero = (0..mixture.modes()).find(|&k| mixture.means[k].abs() < 1e-6).unwrap();
         assert!(mixture.weights[zero] > 0.85 && mixture.stds[zero] <= 1.0, "{mixture:?}");
+        assert!(mixture.spikes[zero], "the zeros are not marked a spike: {mixture:?}");
+        let spikes_away_from_zero =
+            (0..mixture.modes()).filter(|&k| mixture.spikes[k] && mixture.means[k].abs() > 1e-6);
+        assert_eq!(spikes_away_from_zero.count(), 0, "{mixture:?}");
     }
 
     #[test]

@@ -239,6 +239,9 @@ fn decode_column(
                     if mode == mixture.modes() {
                         return column.missing_text();
                     }
+                    if mixture.spikes[mode] {
+                        return Some(column.format_number(mixture.means[mode]));
+                    }
                     let mut alpha = values[base] as f64;
                     if let Some(sigmas) = sigmas
                         && let Ok(noise) = Normal::new(0.0, sigmas[start] as f64)
