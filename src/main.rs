@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use shopsynth::pipeline;
 use shopsynth::progress::Console;
+use shopsynth::schema::infer::infer;
 use shopsynth::spec::JobSpec;
 use shopsynth::storage::StoreOptions;
 use shopsynth::table::{BadRows, Format, ReadOptions};
@@ -229,7 +230,7 @@ async fn run(
 }
 
 async fn sample(model: &str, rows: i64, seed: u64, out: &str) -> anyhow::Result<()> {
-    let rows = shopsynth::spec::check_rows(rows).context("--rows")?;
+    let rows = shopsynth::spec::check_rows(rows, "--rows")?;
     let store = StoreOptions::default();
     let (saved, network) =
         pipeline::load_model(model, &store, tch::Device::cuda_if_available()).await?;
@@ -254,7 +255,7 @@ async fn evaluate(
     let synthetic_format = read.format(synthetic)?;
     let synthetic_table =
         pipeline::read_table(synthetic, synthetic_format, &synthetic_options, &store).await?.table;
-    let schema = pipeline::inspect(&real_table, &BTreeMap::new())?;
+    let schema = infer(&real_table, &BTreeMap::new())?;
     check_same_columns(&schema, &synthetic_table, synthetic)?;
     let report = shopsynth::evaluate::evaluate(&real_table, &synthetic_table, &schema);
     let text = serde_json::to_string_pretty(&report)?;
@@ -301,7 +302,7 @@ async fn inspect(dataset: &str, read: &ReadArgs) -> anyhow::Result<()> {
     let store = StoreOptions::default();
     let result =
         pipeline::read_table(dataset, read.format(dataset)?, &read.options(), &store).await?;
-    let schema = pipeline::inspect(&result.table, &BTreeMap::new())?;
+    let schema = infer(&result.table, &BTreeMap::new())?;
     let out = serde_json::json!({
         "dataset": dataset,
         "rows": result.table.rows(),

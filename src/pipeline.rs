@@ -23,7 +23,7 @@ use crate::model::{self, ModelKind, Network, NetworkConfig, TrainError, TrainOpt
 use crate::output::{FileEntry, RunFolder};
 use crate::plan::Plan;
 use crate::progress::{Event, Listener, Phase};
-use crate::schema::infer::{ColumnHint, infer};
+use crate::schema::infer::infer;
 use crate::schema::{Kind, Schema};
 use crate::spec::JobSpec;
 use crate::storage::{Location, StoreOptions};
@@ -108,7 +108,7 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     spec.validate()?;
     let created_at = chrono::Utc::now();
-    let rows = crate::spec::check_rows(spec.output.rows)?;
+    let rows = crate::spec::check_rows(spec.output.rows, "output.rows")?;
     let device = model::device(spec.model.device).map_err(anyhow::Error::msg)?;
     let output = Location::parse(&spec.output.uri).context("output.uri")?;
     let mut folder = RunFolder::create(&output, run_id, &spec.output.storage).await?;
@@ -427,11 +427,6 @@ pub async fn write_table(
         .with_context(|| format!("`{uri}`: end the name in .csv, .parquet or .jsonl"))?;
     location.write(Bytes::from(table::write(table, format)?), store).await?;
     Ok(location)
-}
-
-/// Infers a schema for an already-read table with spec-style hints.
-pub fn inspect(table: &Table, hints: &BTreeMap<String, ColumnHint>) -> anyhow::Result<Schema> {
-    Ok(infer(table, hints)?)
 }
 
 fn versions() -> BTreeMap<&'static str, String> {

@@ -166,7 +166,7 @@ impl JobSpec {
             );
             return Err(invalid("model.batch_size", reason));
         }
-        check_rows(self.output.rows)?;
+        check_rows(self.output.rows, "output.rows")?;
         if self.output.uri.trim().is_empty() {
             return Err(invalid("output.uri", "must name a folder"));
         }
@@ -196,16 +196,14 @@ impl JobSpec {
 /// Largest batch a spec may ask for; batches are also cut to the data's size.
 pub const MAX_BATCH_SIZE: i64 = 1_000_000;
 
-/// Checks a requested row count (also used by `shopsynth sample`).
-pub fn check_rows(rows: i64) -> Result<usize, SpecError> {
+/// Checks a requested row count; `field` names where it came from
+/// (`output.rows` in a spec, `--rows` on the command line).
+pub fn check_rows(rows: i64, field: &'static str) -> Result<usize, SpecError> {
     if rows <= 0 {
-        return Err(invalid(
-            "output.rows",
-            format!("must be a positive number of rows, got {rows}"),
-        ));
+        return Err(invalid(field, format!("must be a positive number of rows, got {rows}")));
     }
     if rows > MAX_ROWS {
-        return Err(invalid("output.rows", format!("at most {MAX_ROWS} rows per job, got {rows}")));
+        return Err(invalid(field, format!("at most {MAX_ROWS} rows per job, got {rows}")));
     }
     Ok(rows as usize)
 }

@@ -166,14 +166,14 @@ fn fit_column(schema: &ColumnSchema, column: &Column, rng: &mut ChaCha8Rng) -> C
         let mixture = Mixture::fit(&values, rng);
         return ColumnEncoding::Continuous { column: schema.clone(), mixture, missing };
     }
-    let mut labels: Vec<Option<String>> = column
+    // Collected through a BTreeSet, so the labels come out sorted.
+    let labels: Vec<Option<String>> = column
         .cells
         .iter()
         .map(|c| schema.label(c.as_deref()).map(str::to_string))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    labels.sort();
     ColumnEncoding::Discrete { column: schema.clone(), labels }
 }
 
