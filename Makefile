@@ -31,7 +31,7 @@ demo: build
 test: torch tools
 	command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 	PATH="$(TOOLS_VENV)/bin:$$PATH" SHOPSYNTH_TOOLS_PYTHON="$(TOOLS_VENV)/bin/python" \
-		tests/support/with-s3.sh cargo nextest run --release --locked --no-fail-fast
+		tests/support/with-services.sh cargo nextest run --release --locked --no-fail-fast
 
 bench: torch
 	cargo bench --locked --bench training

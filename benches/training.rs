@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use shopsynth::encode::Encoder;
-use shopsynth::model::{EpochReport, ModelKind, Network, TrainOptions};
+use shopsynth::model::{EpochReport, ModelKind, Network, Snapshot, TrainOptions};
 use shopsynth::plan::Plan;
 use shopsynth::schema::infer::{ColumnHint, HintKind, infer};
 use shopsynth::table::{self, BadRows, Format, ReadOptions, Table};
@@ -81,9 +81,10 @@ fn bench(dataset: &Dataset, table: &Table, kind: ModelKind, epochs: u32, device:
     let columns: Vec<_> = modelled.iter().map(|(_, c)| *c).collect();
     let encoded = encoder.encode(&columns, 1);
 
-    let options = TrainOptions { epochs: epochs + 1, batch_size: 500, seed: 1, device };
+    let options =
+        TrainOptions { epochs: epochs + 1, batch_size: 500, seed: 1, device, resume: None };
     let mut seconds = Vec::new();
-    let mut observer = |report: &EpochReport| {
+    let mut observer = |report: &EpochReport, _: &Snapshot<'_>| {
         seconds.push(report.seconds);
         ControlFlow::Continue(())
     };

@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod schema;
+pub mod service;
 pub mod spec;
 pub mod storage;
 pub mod table;

@@ -1,5 +1,6 @@
 //! The `shopsynth` command line: run a job, sample a saved model, evaluate
-//! two files, or inspect a dataset's inferred schema.
+//! two files, inspect a dataset's inferred schema, or run the service (the
+//! API, its workers) and write its OpenAPI document.
 //!
 //! Every failure ends in one line on stderr naming the problem and a
 //! non-zero exit; no manifest is written for a failed run.
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use shopsynth::pipeline;
 use shopsynth::progress::Console;
 use shopsynth::schema::infer::infer;
+use shopsynth::service::config::ServiceConfig;
 use shopsynth::spec::JobSpec;
 use shopsynth::storage::StoreOptions;
 use shopsynth::table::{BadRows, Format, ReadOptions};
@@ -83,6 +85,26 @@ enum Command {
         dataset: String,
         #[command(flatten)]
         read: ReadArgs,
+    },
+    /// Serve the REST API (configuration: --config or SHOPSYNTH_CONFIG,
+    /// then SHOPSYNTH_* variables).
+    Serve {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run queued jobs until SIGTERM; same configuration as `serve`.
+    Worker {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print the OpenAPI document, or check or write the committed copy.
+    Openapi {
+        /// Write the document to this file.
+        #[arg(long, conflicts_with = "check")]
+        out: Option<PathBuf>,
+        /// Fail if this file differs from the document.
+        #[arg(long)]
+        check: Option<PathBuf>,
     },
 }
 
@@ -186,6 +208,34 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             evaluate(&real, &synthetic, out.as_deref(), synthetic_header, &read).await
         }
         Command::Inspect { dataset, read } => inspect(&dataset, &read).await,
+        Command::Serve { config } => {
+            shopsynth::service::api::serve(ServiceConfig::load(config.as_deref())?).await
+        }
+        Command::Worker { config } => {
+            shopsynth::service::worker::run(ServiceConfig::load(config.as_deref())?).await
+        }
+        Command::Openapi { out, check } => openapi(out, check),
+    }
+}
+
+fn openapi(out: Option<PathBuf>, check: Option<PathBuf>) -> anyhow::Result<()> {
+    let document = shopsynth::service::api::openapi_json();
+    if let Some(path) = check {
+        let committed = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if committed != document {
+            anyhow::bail!(
+                "{} differs from the API's OpenAPI document; run `shopsynth openapi --out {}`",
+                path.display(),
+                path.display()
+            );
+        }
+        return Ok(());
+    }
+    match out {
+        Some(path) => std::fs::write(&path, document)
+            .with_context(|| format!("cannot write {}", path.display())),
+        None => print_stdout(document.trim_end()),
     }
 }
 
@@ -207,7 +257,7 @@ async fn run(
     let run_id = run_id.unwrap_or_else(shopsynth::output::default_run_id);
 
     let mut console = Console::default();
-    let result = pipeline::run(&spec, &run_id, &mut |event| console.on_event(event)).await;
+    let result = pipeline::run(&spec, &run_id, None, &mut |event| console.on_event(event)).await;
     console.close_line();
     let summary = result?;
     let data: Vec<String> = summary

@@ -19,7 +19,7 @@ use tch::Device;
 
 use crate::encode::Encoder;
 use crate::evaluate::{self, Report};
-use crate::model::{self, ModelKind, Network, NetworkConfig, TrainError, TrainOptions};
+use crate::model::{self, Checkpoint, ModelKind, Network, NetworkConfig, TrainError, TrainOptions};
 use crate::output::{FileEntry, RunFolder};
 use crate::plan::Plan;
 use crate::progress::{Event, Listener, Phase};
@@ -99,11 +99,13 @@ struct Manifest<'a> {
     quality: Option<f64>,
 }
 
-/// Runs `spec` end to end, writing `<output.uri>/<run_id>/`.
+/// Runs `spec` end to end, writing `<output.uri>/<run_id>/`; training
+/// starts from `resume` when given and it fits the network.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
 pub async fn run(
     spec: &JobSpec,
     run_id: &str,
+    resume: Option<Checkpoint>,
     listener: &mut Listener<'_>,
 ) -> anyhow::Result<RunSummary> {
     spec.validate()?;
@@ -130,7 +132,7 @@ pub async fn run(
     lap("plan", &mut timings);
 
     emit(listener, Phase::Training)?;
-    let (saved, network) = train(spec, real, schema, plan, device, listener)?;
+    let (saved, network) = train(spec, real, schema, plan, device, resume, listener)?;
     lap("train", &mut timings);
 
     emit(listener, Phase::Sampling)?;
@@ -225,6 +227,7 @@ fn train(
     schema: Schema,
     plan: Plan,
     device: Device,
+    resume: Option<Checkpoint>,
     listener: &mut Listener<'_>,
 ) -> anyhow::Result<(SavedModel, Network)> {
     let modelled: Vec<(&crate::schema::ColumnSchema, &Column)> = plan
@@ -240,17 +243,30 @@ fn train(
     let encoded = encoder.encode(&columns, spec.model.seed);
     tracing::info!(rows = encoded.rows, width = encoded.width, ?device, "training data encoded");
 
-    let options = TrainOptions {
+    let mut options = TrainOptions {
         epochs: spec.model.epochs as u32,
         // A batch larger than the data would only repeat rows.
         batch_size: (spec.model.batch_size as usize).min(encoded.rows.max(2)),
         seed: spec.model.seed,
         device,
+        resume,
     };
-    let mut observer = |report: &model::EpochReport| listener(&Event::Epoch(report.clone()));
-    let network = tokio::task::block_in_place(|| {
+    let mut observer = |report: &model::EpochReport, snapshot: &model::Snapshot<'_>| {
+        listener(&Event::Epoch { report, snapshot })
+    };
+    let mut trained = tokio::task::block_in_place(|| {
         Network::train(spec.model.kind, encoder.spans(), &encoded, &options, &mut observer)
-    })?;
+    });
+    // A checkpoint from another spec or build cannot be used; starting over
+    // is slower but still right.
+    if let Err(TrainError::Checkpoint(reason)) = &trained {
+        tracing::warn!(%reason, "checkpoint ignored; training from the first epoch");
+        options.resume = None;
+        trained = tokio::task::block_in_place(|| {
+            Network::train(spec.model.kind, encoder.spans(), &encoded, &options, &mut observer)
+        });
+    }
+    let network = trained?;
     let saved = SavedModel {
         format: MODEL_FORMAT,
         shopsynth_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -330,32 +346,8 @@ fn summarize(
     saved: &SavedModel,
     rows: usize,
 ) -> DatasetSummary {
-    let plan = &saved.plan;
-    let mut columns = BTreeMap::new();
-    for name in &plan.modelled {
-        columns
-            .insert(name.clone(), format!("learnt by the {:?} network", saved.kind).to_lowercase());
-    }
-    for key in &plan.keys {
-        let how = match &key.parent {
-            Some(parent) => format!("real keys drawn by popularity within `{parent}`"),
-            None => "real keys drawn by popularity".to_string(),
-        };
-        columns.insert(key.column.clone(), how);
-        for derived in &key.derived {
-            columns.insert(derived.column.clone(), format!("looked up from `{}`", key.column));
-        }
-    }
-    for subject in &plan.subjects {
-        let how = "fresh pseudonyms, events per subject drawn from the real distribution";
-        columns.insert(subject.column.clone(), how.to_string());
-    }
-    for row_id in &plan.row_ids {
-        columns.insert(row_id.column.clone(), "fresh unique ids".to_string());
-    }
-    for text in &plan.left_out {
-        columns.insert(text.clone(), "free text: left out of training and output".to_string());
-    }
+    let network = format!("{:?}", saved.kind).to_lowercase();
+    let columns = saved.plan.describe(&network);
     DatasetSummary {
         uri: spec.dataset.uri.clone(),
         rows: source.table.rows(),

@@ -122,6 +122,36 @@ pub enum PlanError {
 }
 
 impl Plan {
+    /// How each column is produced, in words, for reports; `network`
+    /// names the model that learns the modelled columns.
+    pub fn describe(&self, network: &str) -> BTreeMap<String, String> {
+        let mut columns = BTreeMap::new();
+        for name in &self.modelled {
+            columns.insert(name.clone(), format!("learnt by the {network} network"));
+        }
+        for key in &self.keys {
+            let how = match &key.parent {
+                Some(parent) => format!("real keys drawn by popularity within `{parent}`"),
+                None => "real keys drawn by popularity".to_string(),
+            };
+            columns.insert(key.column.clone(), how);
+            for derived in &key.derived {
+                columns.insert(derived.column.clone(), format!("looked up from `{}`", key.column));
+            }
+        }
+        for subject in &self.subjects {
+            let how = "fresh pseudonyms, events per subject drawn from the real distribution";
+            columns.insert(subject.column.clone(), how.to_string());
+        }
+        for row_id in &self.row_ids {
+            columns.insert(row_id.column.clone(), "fresh unique ids".to_string());
+        }
+        for text in &self.left_out {
+            columns.insert(text.clone(), "free text: left out of training and output".to_string());
+        }
+        columns
+    }
+
     /// Plans `table` under `schema`.
     pub fn build(table: &Table, schema: &Schema) -> Result<Plan, PlanError> {
         let mut taken: Vec<bool> = vec![false; schema.columns.len()];

@@ -8,10 +8,12 @@ use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use crate::model::EpochReport;
+use crate::model::{EpochReport, Snapshot};
 
 /// A step of a job, in the order they happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Reading,
@@ -23,14 +25,17 @@ pub enum Phase {
 }
 
 /// Something that happened in a running job.
-#[derive(Debug, Clone)]
-pub enum Event {
+pub enum Event<'a> {
     Phase(Phase),
-    Epoch(EpochReport),
+    /// An epoch finished; `snapshot` takes a checkpoint of it if wanted.
+    Epoch {
+        report: &'a EpochReport,
+        snapshot: &'a Snapshot<'a>,
+    },
 }
 
 /// Receives events; `Break` asks the job to stop at the next epoch.
-pub type Listener<'a> = dyn FnMut(&Event) -> ControlFlow<()> + 'a;
+pub type Listener<'a> = dyn FnMut(&Event<'_>) -> ControlFlow<()> + 'a;
 
 /// Seconds left, from the mean epoch time so far.
 pub fn eta_seconds(report: &EpochReport, elapsed: f64) -> f64 {
@@ -65,7 +70,7 @@ impl Console {
                 }
                 tracing::info!(phase = ?phase, "phase started");
             }
-            Event::Epoch(report) => self.on_epoch(report),
+            Event::Epoch { report, .. } => self.on_epoch(report),
         }
         ControlFlow::Continue(())
     }

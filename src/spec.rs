@@ -15,7 +15,7 @@ use crate::storage::StoreOptions;
 use crate::table::{BadRows, Format};
 
 /// A synthesis job: what to learn, how, and where to write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     pub dataset: DatasetSpec,
@@ -25,7 +25,7 @@ pub struct JobSpec {
 }
 
 /// The real table and how to read it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {
     /// A local path, `file:///abs/path` or `s3://bucket/key`.
@@ -50,7 +50,7 @@ pub struct DatasetSpec {
 }
 
 /// The network and its training settings; defaults are CTGAN's and TVAE's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     #[serde(default)]
@@ -78,7 +78,7 @@ impl Default for ModelSpec {
 }
 
 /// Where results go and how many rows to write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     /// A folder or `s3://bucket/prefix/`; each run writes a sub-folder.

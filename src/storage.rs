@@ -80,6 +80,34 @@ impl Location {
         Location { place }
     }
 
+    /// The bucket of an `s3://` location.
+    pub fn bucket(&self) -> Option<&str> {
+        match &self.place {
+            Place::S3 { bucket, .. } => Some(bucket),
+            Place::Local { .. } => None,
+        }
+    }
+
+    /// The absolute, normalized path of a local location.
+    pub fn local_path(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Local { path, .. } => Some(path),
+            Place::S3 { .. } => None,
+        }
+    }
+
+    /// The size in bytes of the file or object.
+    pub async fn size(&self, options: &StoreOptions) -> anyhow::Result<u64> {
+        let (store, path) = self.store(options)?;
+        match store.head(&path).await {
+            Ok(meta) => Ok(meta.size),
+            Err(object_store::Error::NotFound { .. }) => {
+                bail!("not found: {self}; check the path (for s3://, the bucket and key)")
+            }
+            Err(err) => Err(anyhow::Error::new(err).context(format!("looking for {self}"))),
+        }
+    }
+
     /// The last part of the path or key, or `None` for a bucket or `/`.
     pub fn file_name(&self) -> Option<&str> {
         match &self.place {
@@ -207,7 +235,7 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// How to reach S3; every field left out comes from the environment.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreOptions {
     /// An S3-compatible endpoint such as `http://127.0.0.1:8333`; default

@@ -1,5 +1,5 @@
 //! Storage against a real S3 API: a SeaweedFS server that
-//! `tests/support/with-s3.sh` starts on loopback for the length of a test run.
+//! `tests/support/with-services.sh` starts on loopback for the length of a test run.
 //!
 //! The script exports the endpoint, the bucket and credentials. Without it
 //! these tests fail rather than pass silently, since a storage change that was
@@ -24,7 +24,7 @@ impl TestBucket {
             std::env::var(name).unwrap_or_else(|_| {
                 panic!(
                     "{name} is not set: these tests need an S3 server; run them through \
-                     `make test` or `tests/support/with-s3.sh cargo nextest run`"
+                     `make test` or `tests/support/with-services.sh cargo nextest run`"
                 )
             })
         };

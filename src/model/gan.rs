@@ -15,7 +15,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::condition::{ConditionSampler, RowIndex};
 use super::layout::Layout;
-use super::{EpochReport, Observer, TrainError, TrainOptions, seeded};
+use super::{Checkpoint, EpochReport, Observer, TrainError, TrainOptions, seeded, starting_point};
 use crate::encode::{Encoded, Span};
 
 /// Hyper-parameters; the defaults are CTGAN's.
@@ -195,15 +195,22 @@ impl Gan {
             nn::Adam { beta1: 0.5, beta2: 0.9, wd: config.weight_decay, ..Default::default() };
         let mut generator_opt = adam.build(&gan.vars, config.learning_rate)?;
         let mut critic_opt = adam.build(&critic_vars, config.learning_rate)?;
+        if let Some(checkpoint) = &options.resume {
+            checkpoint.restore(&[("generator", &gan.vars), ("critic", &critic_vars)])?;
+        }
+        let (first_epoch, seed) = starting_point(options);
+        if first_epoch > 1 {
+            seeded(seed);
+        }
 
         let real_data = Tensor::from_slice(&data.values)
             .view([data.rows as i64, data.width as i64])
             .to_device(device);
         let batch = round_to_pac(options.batch_size, config.pac);
         let steps = (data.rows / batch).max(1);
-        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
-        for epoch in 1..=options.epochs {
+        for epoch in first_epoch..=options.epochs {
             let started = std::time::Instant::now();
             let (mut critic_loss, mut generator_loss) = (0.0, 0.0);
             for _ in 0..steps {
@@ -230,7 +237,9 @@ impl Gan {
                 ],
                 seconds: started.elapsed().as_secs_f64(),
             };
-            if let ControlFlow::Break(()) = observer(&report) {
+            let snapshot =
+                || Checkpoint::take(epoch, &[("generator", &gan.vars), ("critic", &critic_vars)]);
+            if let ControlFlow::Break(()) = observer(&report, &snapshot) {
                 return Err(TrainError::Cancelled);
             }
         }

@@ -4,6 +4,7 @@
 //! each finished epoch to an observer that may stop training (the API uses
 //! this for cancellation), and both sample exactly the rows asked for.
 
+pub mod checkpoint;
 pub mod condition;
 pub mod gan;
 pub mod layout;
@@ -16,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::encode::{Encoded, Span};
+pub use checkpoint::{Checkpoint, Snapshot};
 
 /// Which network learns the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     #[default]
@@ -33,6 +35,8 @@ pub struct TrainOptions {
     pub batch_size: usize,
     pub seed: u64,
     pub device: Device,
+    /// Weights to start from, after the epochs they were taken at.
+    pub resume: Option<Checkpoint>,
 }
 
 /// What an observer hears after each epoch.
@@ -44,13 +48,16 @@ pub struct EpochReport {
     pub seconds: f64,
 }
 
-/// Called after each epoch; `Break` stops training with [`TrainError::Cancelled`].
-pub type Observer<'a> = dyn FnMut(&EpochReport) -> ControlFlow<()> + 'a;
+/// Called after each epoch with a way to take a checkpoint; `Break` stops
+/// training with [`TrainError::Cancelled`].
+pub type Observer<'a> = dyn FnMut(&EpochReport, &Snapshot<'_>) -> ControlFlow<()> + 'a;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("training was cancelled")]
     Cancelled,
+    #[error("the checkpoint does not fit this network: {0}")]
+    Checkpoint(String),
     #[error("libtorch failed: {0}")]
     Torch(#[from] tch::TchError),
 }
@@ -146,6 +153,19 @@ impl Network {
     }
 }
 
+/// The first epoch to run and the seed for it: a resumed run reseeds from
+/// the epoch, so it is repeatable too, though not bit-identical to a run
+/// that was never interrupted.
+fn starting_point(options: &TrainOptions) -> (u32, u64) {
+    match &options.resume {
+        Some(checkpoint) => {
+            let epoch = checkpoint.epoch + 1;
+            (epoch, options.seed ^ u64::from(epoch).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        }
+        None => (1, options.seed),
+    }
+}
+
 /// Seeds libtorch's generators so a run can be repeated exactly.
 fn seeded(seed: u64) {
     tch::manual_seed(seed as i64);
@@ -167,7 +187,7 @@ pub fn device(choice: DeviceChoice) -> Result<Device, String> {
 }
 
 /// Where a spec asks training to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     #[default]

@@ -14,7 +14,7 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use super::layout::Layout;
-use super::{EpochReport, Observer, TrainError, TrainOptions, seeded};
+use super::{Checkpoint, EpochReport, Observer, TrainError, TrainOptions, seeded, starting_point};
 use crate::encode::{Encoded, Span};
 
 /// Hyper-parameters; the defaults are TVAE's.
@@ -127,15 +127,22 @@ impl Vae {
         let adam = nn::Adam { wd: vae.config.weight_decay, ..Default::default() };
         let mut optimizer = adam.build(&vae.vars, vae.config.learning_rate)?;
         let mut encoder_optimizer = adam.build(&encoder_vars, vae.config.learning_rate)?;
+        if let Some(checkpoint) = &options.resume {
+            checkpoint.restore(&[("decoder", &vae.vars), ("encoder", &encoder_vars)])?;
+        }
+        let (first_epoch, seed) = starting_point(options);
+        if first_epoch > 1 {
+            seeded(seed);
+        }
 
         let real = Tensor::from_slice(&data.values)
             .view([data.rows as i64, data.width as i64])
             .to_device(device);
         let mut order: Vec<i64> = (0..data.rows as i64).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let batch = options.batch_size.max(1);
 
-        for epoch in 1..=options.epochs {
+        for epoch in first_epoch..=options.epochs {
             let started = std::time::Instant::now();
             order.shuffle(&mut rng);
             let mut total = 0.0;
@@ -161,7 +168,9 @@ impl Vae {
                 losses: vec![("loss", total / batches.max(1) as f64)],
                 seconds: started.elapsed().as_secs_f64(),
             };
-            if let ControlFlow::Break(()) = observer(&report) {
+            let snapshot =
+                || Checkpoint::take(epoch, &[("decoder", &vae.vars), ("encoder", &encoder_vars)]);
+            if let ControlFlow::Break(()) = observer(&report, &snapshot) {
                 return Err(TrainError::Cancelled);
             }
         }

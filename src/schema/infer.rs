@@ -24,7 +24,7 @@ const MAX_MAGNITUDE: f64 = 1e100;
 const DATETIME_SAMPLES: usize = 2000;
 
 /// A spec's statement about one column, overriding inference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnHint {
     #[serde(rename = "type")]
@@ -39,7 +39,7 @@ pub struct ColumnHint {
 }
 
 /// The column types a spec may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HintKind {
     Numeric,

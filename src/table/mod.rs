@@ -59,7 +59,7 @@ impl Table {
 }
 
 /// The file formats shopsynth reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
@@ -96,7 +96,7 @@ impl fmt::Display for Format {
 }
 
 /// How a reader treats a row it cannot parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BadRows {
     /// Stop with an error naming the file, line and reason.

@@ -1,0 +1,514 @@
+//! The `/v1/jobs` and `/v1/datasets` routes.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::State;
+use super::auth::Caller;
+use super::problem::Problem;
+use crate::schema::ColumnSchema;
+use crate::service::jobs::{
+    Cancelled, JobError, JobRecord, JobResult, JobStatus, JobTask, Progress, SampleTask,
+};
+use crate::service::policy::{self, Rejection};
+use crate::spec::{DatasetSpec, JobSpec};
+use crate::table::{Format, ReadOptions};
+
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+/// Jobs per page when the client does not say.
+const DEFAULT_PAGE: usize = 20;
+const MAX_PAGE: usize = 100;
+
+/// A job as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    /// A ULID: sorts by creation time.
+    pub id: String,
+    /// `synthesize` (train and sample) or `sample` (from another job's model).
+    pub kind: String,
+    pub status: JobStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Runs started, including ones resumed after a worker stopped.
+    pub attempts: u32,
+    pub cancel_requested: bool,
+    pub progress: Progress,
+    /// Present when the job failed.
+    pub error: Option<JobError>,
+    /// Outputs and quality, present when the job succeeded.
+    pub result: Option<JobResult>,
+    /// The spec as admitted, locations resolved (synthesize jobs).
+    pub spec: Option<JobSpec>,
+    /// What is sampled and how (sample jobs).
+    pub sample: Option<SampleTask>,
+    pub links: Links,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub this: String,
+    pub report: String,
+    pub cancel: String,
+    pub samples: String,
+}
+
+impl From<JobRecord> for JobView {
+    fn from(job: JobRecord) -> JobView {
+        let base = format!("/v1/jobs/{}", job.id);
+        let (kind, spec, sampling) = match job.task {
+            JobTask::Synthesize { spec } => ("synthesize", Some(spec), None),
+            JobTask::Sample(task) => ("sample", None, Some(task)),
+        };
+        JobView {
+            id: job.id,
+            kind: kind.to_string(),
+            status: job.status,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            attempts: job.attempts,
+            cancel_requested: job.cancel_requested,
+            progress: job.progress,
+            error: job.error,
+            result: job.result,
+            spec,
+            sample: sampling,
+            links: Links {
+                report: format!("{base}/report"),
+                cancel: format!("{base}/cancel"),
+                samples: format!("{base}/samples"),
+                this: base,
+            },
+        }
+    }
+}
+
+/// Parses a JSON body, naming the field at fault.
+fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+        let field = error.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            Problem::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {inner}"))
+        } else {
+            Problem::invalid(&field, inner.to_string())
+        }
+    })
+}
+
+/// Checks that the dataset exists and is within the size limit, so a
+/// client hears now rather than after queueing.
+async fn check_dataset(spec: &JobSpec, state: &State) -> Result<(), Problem> {
+    let location = crate::storage::Location::parse(&spec.dataset.uri)
+        .map_err(|e| Problem::invalid("dataset.uri", e.to_string()))?;
+    let size = location
+        .size(&spec.dataset.storage)
+        .await
+        .map_err(|e| Problem::invalid("dataset.uri", format!("{e:#}")))?;
+    let limit = state.config.limits.max_dataset_bytes;
+    if size > limit {
+        let reason = format!("the dataset has {size} bytes; this service reads at most {limit}");
+        return Err(Rejection::too_large("dataset.uri", reason).into());
+    }
+    Ok(())
+}
+
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, Problem> {
+    let Some(value) = request.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let text = value.to_str().ok().map(str::trim).filter(|t| !t.is_empty());
+    match text {
+        Some(text) if text.len() <= MAX_IDEMPOTENCY_KEY => {
+            let caller = request.extensions().get::<Caller>().map(|c| c.0.clone());
+            let scoped = format!("{}\n{text}", caller.unwrap_or_default());
+            Ok(Some(crate::output::hex(&Sha256::digest(scoped.as_bytes()))))
+        }
+        _ => Err(Problem::invalid(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+        )),
+    }
+}
+
+/// Creates a job, or returns the one an earlier request with the same
+/// `Idempotency-Key` created.
+async fn create(
+    state: &State,
+    task: JobTask,
+    request: &HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let idempotency = idempotency_key(request)?;
+    let (id, created) = state.jobs.create(&task, idempotency.as_deref()).await?;
+    let job = state.jobs.get(&id).await?.ok_or_else(|| Problem::not_found("the new job"))?;
+    if !created {
+        if job.task != task {
+            let detail = "this Idempotency-Key was used for a different request; use a new key";
+            return Err(Problem::new(StatusCode::CONFLICT, detail));
+        }
+        return Ok(HttpResponse::Ok().json(JobView::from(job)));
+    }
+    if let Err(error) = state.queue.push(&id).await {
+        tracing::error!(job_id = %id, error = %error, "enqueueing failed");
+        // The record stays queued; any worker's sweep finds and enqueues it.
+    }
+    tracing::info!(job_id = %id, "job queued");
+    let location = format!("/v1/jobs/{id}");
+    Ok(HttpResponse::Accepted()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(JobView::from(job)))
+}
+
+/// Submit a synthesis job.
+///
+/// Takes the job spec of `shopsynth run`. Locations must be under the
+/// service's local root or in a configured bucket; store settings come
+/// from the service, never from the spec.
+#[utoipa::path(
+    post, path = "/v1/jobs", tag = "jobs",
+    request_body = JobSpec,
+    params(("Idempotency-Key" = Option<String>, Header,
+            description = "Repeating a submit with the same key returns the first job")),
+    responses(
+        (status = 202, description = "Queued", body = JobView),
+        (status = 200, description = "The job this Idempotency-Key created before", body = JobView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The Idempotency-Key was used for another spec", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body or dataset over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The spec is invalid or not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/jobs")]
+pub async fn submit(
+    state: web::Data<State>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let spec: JobSpec = parse_body(&body)?;
+    let spec = policy::admit(spec, &state.config)?;
+    check_dataset(&spec, &state).await?;
+    create(&state, JobTask::Synthesize { spec }, &request).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only jobs with this status.
+    pub status: Option<JobStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Jobs per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPage {
+    /// Newest first.
+    pub jobs: Vec<JobView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List jobs, newest first.
+#[utoipa::path(
+    get, path = "/v1/jobs", tag = "jobs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobPage),
+        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/jobs")]
+pub async fn list(state: web::Data<State>, request: HttpRequest) -> Result<HttpResponse, Problem> {
+    let query: ListQuery = serde_urlencoded::from_str(request.query_string())
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("query: {e}")))?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::invalid("limit", format!("must be 1 to {MAX_PAGE}, got {limit}")));
+    }
+    if let Some(cursor) = &query.cursor
+        && ulid::Ulid::from_string(cursor).is_err()
+    {
+        return Err(Problem::invalid("cursor", "is not a cursor this API returned"));
+    }
+    let mut jobs = state.jobs.list(query.status, query.cursor.as_deref(), limit + 1).await?;
+    let next_cursor = if jobs.len() > limit {
+        jobs.truncate(limit);
+        jobs.last().map(|j| j.id.clone())
+    } else {
+        None
+    };
+    let jobs = jobs.into_iter().map(JobView::from).collect();
+    Ok(HttpResponse::Ok().json(JobPage { jobs, next_cursor }))
+}
+
+async fn find(state: &State, id: &str) -> Result<JobRecord, Problem> {
+    state.jobs.get(id).await?.ok_or_else(|| Problem::not_found(&format!("job {id}")))
+}
+
+/// A job's status, progress, outputs and quality.
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/jobs/{id}")]
+pub async fn get(state: web::Data<State>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(JobView::from(find(&state, &id).await?)))
+}
+
+/// Cancel a job.
+///
+/// A queued job is cancelled at once; a running one stops at the end of
+/// its current training epoch.
+#[utoipa::path(
+    post, path = "/v1/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 202, description = "Cancelled, or stopping at the end of this epoch", body = JobView),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has already finished", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/jobs/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    match state.jobs.cancel(&id).await? {
+        Cancelled::NotFound => Err(Problem::not_found(&format!("job {id}"))),
+        Cancelled::AlreadyFinished(status) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            format!("job {id} has already finished ({})", status.as_str()),
+        )),
+        Cancelled::Now | Cancelled::Requested => {
+            tracing::info!(job_id = %id, "cancel requested");
+            Ok(HttpResponse::Accepted().json(JobView::from(find(&state, &id).await?)))
+        }
+    }
+}
+
+/// report.json of a finished run, as written in its folder.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Report(serde_json::Value);
+
+/// The job's report: data summary and quality, similarity and behaviour
+/// scores.
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}/report", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "report.json", body = Report),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has no report (yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store or output store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/jobs/{id}/report")]
+pub async fn report(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let job = find(&state, &id).await?;
+    let (Some(result), JobTask::Synthesize { spec }) = (&job.result, &job.task) else {
+        let detail = format!(
+            "job {id} has no report: it is {} and reports come with succeeded synthesis jobs",
+            job.status.as_str()
+        );
+        return Err(Problem::new(StatusCode::CONFLICT, detail));
+    };
+    let location = crate::storage::Location::parse(&result.folder)
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .join("report.json");
+    let bytes = location.read(&spec.output.storage).await.map_err(|error| {
+        tracing::error!(%location, error = %format!("{error:#}"), "report unreadable");
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot read {location} now"))
+    })?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(bytes))
+}
+
+/// How many rows to sample from a finished job's model.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleRequest {
+    pub rows: i64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Output formats; CSV when left out.
+    #[serde(default)]
+    pub formats: Vec<Format>,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// Sample new rows from a succeeded job's model, without retraining.
+///
+/// Creates a job that writes a run folder of its own beside the source
+/// job's, under the source's output location.
+#[utoipa::path(
+    post, path = "/v1/jobs/{id}/samples", tag = "jobs",
+    params(("id" = String, Path, description = "The job whose model is sampled"),
+           ("Idempotency-Key" = Option<String>, Header,
+            description = "Repeating a request with the same key returns the first job")),
+    request_body = SampleRequest,
+    responses(
+        (status = 202, description = "Queued", body = JobView),
+        (status = 200, description = "The job this Idempotency-Key created before", body = JobView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has no model: it has not succeeded, or is a sample job", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The request is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/jobs/{id}/samples")]
+pub async fn sample(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let asked: SampleRequest = parse_body(&body)?;
+    crate::spec::check_rows(asked.rows, "rows").map_err(Rejection::from)?;
+    if asked.rows > state.config.limits.max_rows {
+        let reason = format!("at most {} rows on this service", state.config.limits.max_rows);
+        return Err(Problem::invalid("rows", reason));
+    }
+    let source = find(&state, &id).await?;
+    let (Some(result), JobTask::Synthesize { spec }) = (&source.result, &source.task) else {
+        let detail = format!(
+            "job {id} has no model to sample: it is a {} {} job; sample a succeeded synthesis job",
+            source.status.as_str(),
+            if matches!(source.task, JobTask::Sample(_)) { "sample" } else { "synthesis" },
+        );
+        return Err(Problem::new(StatusCode::CONFLICT, detail));
+    };
+    let formats = if asked.formats.is_empty() { vec![Format::Csv] } else { asked.formats };
+    let task = SampleTask {
+        source: source.id.clone(),
+        model_uri: result.folder.clone(),
+        output_uri: spec.output.uri.clone(),
+        rows: asked.rows,
+        seed: asked.seed,
+        formats,
+        storage: spec.output.storage.clone(),
+    };
+    create(&state, JobTask::Sample(task), &request).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Inspection {
+    pub dataset: String,
+    pub rows: usize,
+    pub skipped_rows: usize,
+    /// Each column's inferred kind and facts, as a job would use them.
+    pub columns: Vec<ColumnSchema>,
+    /// How each column would be synthesised.
+    pub plan: BTreeMap<String, String>,
+}
+
+/// Infer a dataset's schema without training.
+///
+/// Reads the dataset as a job would and answers with each column's
+/// inferred type, so a spec can be fixed before it is paid for.
+#[utoipa::path(
+    post, path = "/v1/datasets/inspect", tag = "datasets",
+    request_body = DatasetSpec,
+    responses(
+        (status = 200, description = "The inferred schema", body = Inspection),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body or dataset over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reference is invalid, not allowed, or unreadable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/datasets/inspect")]
+pub async fn inspect(state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, Problem> {
+    let dataset: DatasetSpec = parse_body(&body)?;
+    // Checked as the dataset of a job would be: the same rules, one place.
+    let probe = JobSpec {
+        dataset,
+        model: Default::default(),
+        output: crate::spec::OutputSpec {
+            uri: "s3://inspect/none".to_string(),
+            rows: 1,
+            formats: vec![Format::Csv],
+            storage: Default::default(),
+        },
+    };
+    probe.validate().map_err(Rejection::from)?;
+    let (uri, storage) = policy::resolve(&probe.dataset.uri, "uri", &state.config)?;
+    if probe.dataset.storage != Default::default() {
+        return Err(Problem::invalid(
+            "storage",
+            "store settings come from the service's configuration",
+        ));
+    }
+    let mut spec = probe;
+    spec.dataset.uri = uri;
+    spec.dataset.storage = storage;
+    check_dataset(&spec, &state).await.map_err(|mut p| {
+        for e in &mut p.errors {
+            e.field = e.field.trim_start_matches("dataset.").to_string();
+        }
+        p
+    })?;
+    let format = spec.dataset_format().map_err(Rejection::from)?;
+    let options = ReadOptions {
+        header: spec.dataset.header,
+        columns: spec.dataset.columns.clone(),
+        on_bad_rows: spec.dataset.on_bad_rows,
+    };
+    let read =
+        crate::pipeline::read_table(&spec.dataset.uri, format, &options, &spec.dataset.storage)
+            .await
+            .map_err(|e| Problem::invalid("uri", format!("{e:#}")))?;
+    let schema = crate::schema::infer::infer(&read.table, &spec.dataset.schema)
+        .map_err(|e| Problem::invalid("schema", format!("{e:#}")))?;
+    let plan = crate::plan::Plan::build(&read.table, &schema)
+        .map_err(|e| Problem::invalid("", format!("{e:#}")))?;
+    Ok(HttpResponse::Ok().json(Inspection {
+        dataset: spec.dataset.uri.clone(),
+        rows: read.table.rows(),
+        skipped_rows: read.skipped.len(),
+        columns: schema.columns,
+        plan: plan.describe("gan or vae"),
+    }))
+}

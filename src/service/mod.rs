@@ -1,0 +1,15 @@
+//! The batch service: an HTTP API that queues jobs in Redis and worker
+//! processes that run them, sharing one configuration.
+//!
+//! The API ([`api`]) checks each spec against the configuration
+//! ([`policy`]), records the job ([`jobs`]) and puts its id on the apalis
+//! queue ([`queue`]); workers ([`worker`]) claim ids from the queue, run the
+//! same pipeline as `shopsynth run`, checkpoint training to the job's output
+//! store and write progress where the API reads it.
+
+pub mod api;
+pub mod config;
+pub mod jobs;
+pub mod policy;
+pub mod queue;
+pub mod worker;
