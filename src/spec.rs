@@ -56,8 +56,10 @@ pub struct ModelSpec {
     #[serde(default)]
     pub kind: ModelKind,
     #[serde(default = "default_epochs")]
+    #[schema(minimum = 1)]
     pub epochs: i64,
     #[serde(default = "default_batch_size")]
+    #[schema(minimum = 2, maximum = 1_000_000)]
     pub batch_size: i64,
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -84,6 +86,7 @@ pub struct OutputSpec {
     /// A folder or `s3://bucket/prefix/`; each run writes a sub-folder.
     pub uri: String,
     /// The exact number of synthetic rows.
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub rows: i64,
     #[serde(default = "default_formats")]
     pub formats: Vec<Format>,

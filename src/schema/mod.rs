@@ -31,7 +31,7 @@ impl Schema {
 
 /// One column: its kind, and the facts about its real values that output
 /// must respect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSchema {
     pub name: String,
     #[serde(flatten)]
@@ -46,7 +46,7 @@ pub struct ColumnSchema {
 }
 
 /// The kinds of column shopsynth models differently.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Kind {
     /// A number. `integer` outputs are whole; `decimals` is the most
@@ -57,13 +57,7 @@ pub enum Kind {
     /// A two-valued label such as TRUE/FALSE, kept as the source spells it.
     Boolean,
     /// A point in time, modelled as seconds and written in `format`.
-    Datetime {
-        /// `unix_seconds`, `unix_millis` or a strftime pattern.
-        #[schema(value_type = String)]
-        format: DateFormat,
-        min: f64,
-        max: f64,
-    },
+    Datetime { format: DateFormat, min: f64, max: f64 },
     /// An identifier: never one-hot encoded.
     Id { role: IdRole },
     /// Free text: not learnt; left out of the output and said so in the report.

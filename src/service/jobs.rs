@@ -85,7 +85,8 @@ pub struct SampleTask {
     pub rows: i64,
     pub seed: u64,
     pub formats: Vec<crate::table::Format>,
-    #[serde(skip)]
+    /// The source job's output store settings (never its secret).
+    #[serde(default)]
     pub storage: crate::storage::StoreOptions,
 }
 
@@ -222,7 +223,8 @@ impl JobStore {
         JobStore { redis, prefix: prefix.to_string(), scripts: std::sync::Arc::new(scripts) }
     }
 
-    fn job_key(&self, id: &str) -> String {
+    /// The Redis hash of a job's record.
+    pub fn job_key(&self, id: &str) -> String {
         format!("{}:job:{id}", self.prefix)
     }
 

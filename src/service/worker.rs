@@ -383,12 +383,16 @@ async fn synthesize(
     let writer = tokio::spawn(write_checkpoints(spec.clone(), id.to_string(), checkpoint_rx));
     let signals = Signals { progress, checkpoints, cancel };
 
+    // The cancel flag is read at the end of every epoch, from the training
+    // thread itself, so a cancel is honoured within one epoch.
+    let mut flags = match cancel_reader(&worker.config.redis_url) {
+        Ok(connection) => connection,
+        Err(error) => return Outcome::Failed(error),
+    };
+    let job_key = worker.jobs.job_key(id);
     let every = worker.config.worker.checkpoint_every.max(1);
     let mut training_started = None;
     let mut listener = |event: &Event<'_>| {
-        let stopping = worker.stopping.load(Ordering::SeqCst);
-        let cancelled = signals.cancel.load(Ordering::SeqCst);
-        let lost = lost.load(Ordering::SeqCst);
         match event {
             Event::Phase(phase) => {
                 if *phase == Phase::Training {
@@ -400,6 +404,19 @@ async fn synthesize(
                 });
             }
             Event::Epoch { report, snapshot } => {
+                let flag: redis::RedisResult<Option<String>> =
+                    redis::cmd("HGET").arg(&job_key).arg("cancel").query(&mut flags);
+                match flag {
+                    Ok(Some(flag)) if flag == "1" => signals.cancel.store(true, Ordering::SeqCst),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cancel flag unreadable this epoch"),
+                }
+                tracing::info!(
+                    epoch = report.epoch,
+                    epochs = report.epochs,
+                    seconds = format_args!("{:.3}", report.seconds),
+                    "epoch finished"
+                );
                 let elapsed = training_started.map_or(0.0, |t| t.elapsed().as_secs_f64());
                 let done_here = report.epoch - resumed_from.unwrap_or(0);
                 let per_epoch = elapsed / f64::from(done_here.max(1));
@@ -411,6 +428,7 @@ async fn synthesize(
                     p.updated_at = Some(chrono::Utc::now());
                 });
                 let due = report.epoch % every == 0 && report.epoch < report.epochs;
+                let (stopping, cancelled, lost) = flags_now(worker, &signals, lost);
                 let handing_back = stopping && !cancelled && !lost;
                 if due || handing_back {
                     match snapshot() {
@@ -422,6 +440,7 @@ async fn synthesize(
                 }
             }
         }
+        let (stopping, cancelled, lost) = flags_now(worker, &signals, lost);
         if stopping || cancelled || lost {
             std::ops::ControlFlow::Break(())
         } else {
@@ -450,6 +469,21 @@ async fn synthesize(
         }
         Err(error) => Outcome::Failed(error),
     }
+}
+
+/// Whether the worker is stopping, the job was cancelled, or its lease lost.
+fn flags_now(worker: &Worker, signals: &Signals, lost: &AtomicBool) -> (bool, bool, bool) {
+    (
+        worker.stopping.load(Ordering::SeqCst),
+        signals.cancel.load(Ordering::SeqCst),
+        lost.load(Ordering::SeqCst),
+    )
+}
+
+/// A plain (blocking) Redis connection for the training thread.
+fn cancel_reader(url: &str) -> anyhow::Result<redis::Connection> {
+    let client = redis::Client::open(url)?;
+    Ok(client.get_connection_with_timeout(Duration::from_secs(5))?)
 }
 
 fn is_cancelled(error: &anyhow::Error) -> bool {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
+pub mod service;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -361,6 +361,7 @@ pub async fn report(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SampleRequest {
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub rows: i64,
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -437,9 +438,45 @@ pub struct Inspection {
     pub rows: usize,
     pub skipped_rows: usize,
     /// Each column's inferred kind and facts, as a job would use them.
-    pub columns: Vec<ColumnSchema>,
+    pub columns: Vec<InspectedColumn>,
     /// How each column would be synthesised.
     pub plan: BTreeMap<String, String>,
+}
+
+/// One column as inference sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectedColumn {
+    pub name: String,
+    /// numeric, categorical, boolean, datetime, id or text.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How the source writes a missing value, if it has any.
+    pub null_marker: Option<String>,
+    /// Share of rows where the value is missing.
+    pub missing_rate: f64,
+    /// Distinct non-missing values.
+    pub distinct: usize,
+    /// The facts of this type: range and decimals of numbers, the format of
+    /// datetimes, the role of ids.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<ColumnSchema> for InspectedColumn {
+    fn from(column: ColumnSchema) -> InspectedColumn {
+        let mut details = serde_json::to_value(&column.kind).expect("a kind serializes");
+        if let Some(facts) = details.as_object_mut() {
+            facts.remove("type");
+        }
+        InspectedColumn {
+            name: column.name,
+            kind: column.kind.name().to_string(),
+            null_marker: column.null_marker,
+            missing_rate: column.missing_rate,
+            distinct: column.distinct,
+            details,
+        }
+    }
 }
 
 /// Infer a dataset's schema without training.
@@ -508,7 +545,7 @@ pub async fn inspect(state: web::Data<State>, body: web::Bytes) -> Result<HttpRe
         dataset: spec.dataset.uri.clone(),
         rows: read.table.rows(),
         skipped_rows: read.skipped.len(),
-        columns: schema.columns,
+        columns: schema.columns.into_iter().map(InspectedColumn::from).collect(),
         plan: plan.describe("gan or vae"),
     }))
 }
