@@ -19,7 +19,7 @@ export CARGO_TERM_COLOR ?= auto
 
 BIN := target/release/shopsynth
 
-.PHONY: build demo test bench lint torch tools clean
+.PHONY: build demo test bench lint torch tools redis clean
 
 build: torch
 	cargo build --release --locked
@@ -28,7 +28,7 @@ build: torch
 demo: build
 	$(BIN) run jobs/taobao-behaviour.yaml --dataset "$(DATA)" --output "$(DEMO_OUT)"
 
-test: torch tools
+test: torch tools redis
 	command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 	PATH="$(TOOLS_VENV)/bin:$$PATH" SHOPSYNTH_TOOLS_PYTHON="$(TOOLS_VENV)/bin/python" \
 		tests/support/with-services.sh cargo nextest run --release --locked --no-fail-fast
@@ -51,6 +51,13 @@ $(TORCH_VENV)/.complete:
 	ln -sfn "$$("$(TORCH_VENV)/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')" \
 		"$(TORCH_VENV)/torch"
 	touch "$@"
+
+# The service tests start a private redis-server; Debian's package has it.
+redis:
+	@command -v redis-server >/dev/null || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || { \
+			echo "make test needs redis-server: install Debian's redis-server package" >&2; exit 1; }; \
+		apt-get update -qq && apt-get install -y -qq redis-server; }
 
 tools: $(TOOLS_VENV)/.complete
 

@@ -24,7 +24,7 @@ use shopsynth::table::{BadRows, Format, ReadOptions};
 #[command(name = "shopsynth", version, about = "Synthetic e-commerce tables from real ones")]
 struct Cli {
     /// Log lines as JSON objects instead of text.
-    #[arg(long, global = true, value_enum, default_value = "text")]
+    #[arg(long, global = true, value_enum, default_value = "text", env = "SHOPSYNTH_LOG_FORMAT")]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,

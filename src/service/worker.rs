@@ -357,6 +357,8 @@ async fn synthesize(
     if let Some(device) = worker.config.worker.device {
         spec.model.device = device;
     }
+    spec.dataset.storage = store_options(&worker.config, &spec.dataset.uri, &spec.dataset.storage);
+    spec.output.storage = store_options(&worker.config, &spec.output.uri, &spec.output.storage);
     match finished_run(&spec, id).await {
         Ok(Some(result)) => return Outcome::Succeeded(result),
         Ok(None) => {}
@@ -615,9 +617,20 @@ struct SampleManifest<'a> {
     files: &'a [crate::output::FileEntry],
 }
 
+/// The settings of the bucket `uri` names, from this worker's own
+/// configuration: records never hold secrets, and keys may have been
+/// rotated since the job was queued.
+fn store_options(config: &ServiceConfig, uri: &str, recorded: &StoreOptions) -> StoreOptions {
+    let bucket = Location::parse(uri).ok().and_then(|l| l.bucket().map(str::to_string));
+    match bucket.and_then(|b| config.store(&b)) {
+        Some(store) => store.options.clone(),
+        None => recorded.clone(),
+    }
+}
+
 /// Samples a finished job's model into a run folder of its own.
 async fn sample(worker: &Worker, id: &str, task: &SampleTask) -> anyhow::Result<JobResult> {
-    let store = &task.storage;
+    let store = &store_options(&worker.config, &task.output_uri, &task.storage);
     let output = Location::parse(&task.output_uri)?;
     let spec_for_check = output.join(id).join(crate::output::MANIFEST);
     if spec_for_check.exists(store).await? {
