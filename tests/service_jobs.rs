@@ -226,3 +226,27 @@ fn a_bad_dataset_fails_at_once_with_its_reason() {
     assert!(message.contains("line 301"), "{message}");
     assert!(!service.root.path().join("out").join(&id).exists());
 }
+
+#[test]
+fn a_store_that_keeps_failing_is_retried_with_backoff_then_reported() {
+    // A configured bucket whose endpoint refuses connections: a passing
+    // failure as far as the worker can tell.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    let mut service = Service::start(
+        "unavailable",
+        &[("SHOPSYNTH_S3_ENDPOINT", endpoint.as_str()), ("SHOPSYNTH_MAX_ATTEMPTS", "3")],
+    );
+    service.dataset(TAOBAO, 300, "taobao.csv");
+    let ready = service.request(reqwest::Method::GET, "/readyz").send().unwrap();
+    assert_eq!(ready.status(), 503);
+    service.start_worker();
+
+    let output = format!("{}/out", service.s3_prefix);
+    let id = service.submit(&taobao_spec("taobao.csv", &output, "vae", 2));
+    let job = service.wait_finished(&id, LONG);
+    assert_eq!(job["status"], "failed", "{job:#}");
+    assert_eq!(job["error"]["kind"], "unavailable", "{job:#}");
+    assert_eq!(job["attempts"], 3, "{job:#}");
+    assert_eq!(service.worker_log(0).matches("retrying").count(), 2, "{}", service.worker_log(0));
+}
