@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::State;
 use super::auth::Caller;
-use super::problem::Problem;
+use super::problem::{CommonErrors, Problem};
 use crate::schema::ColumnSchema;
 use crate::service::jobs::{
     Cancelled, JobError, JobRecord, JobResult, JobStatus, JobTask, Progress, SampleTask,
@@ -184,11 +184,10 @@ async fn create(
         (status = 202, description = "Queued", body = JobView),
         (status = 200, description = "The job this Idempotency-Key created before", body = JobView),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Idempotency-Key was used for another spec", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or dataset over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The spec is invalid or not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -230,9 +229,8 @@ pub struct JobPage {
     responses(
         (status = 200, description = "A page of jobs", body = JobPage),
         (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A query parameter is out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -270,9 +268,8 @@ async fn find(state: &State, id: &str) -> Result<JobRecord, Problem> {
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "The job", body = JobView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -290,10 +287,9 @@ pub async fn get(state: web::Data<State>, id: web::Path<String>) -> Result<HttpR
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 202, description = "Cancelled, or stopping at the end of this epoch", body = JobView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has already finished", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -327,10 +323,9 @@ pub struct Report(serde_json::Value);
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "report.json", body = Report),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has no report (yet)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store or output store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -388,12 +383,11 @@ fn default_seed() -> u64 {
         (status = 202, description = "Queued", body = JobView),
         (status = 200, description = "The job this Idempotency-Key created before", body = JobView),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has no model: it has not succeeded, or is a sample job", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The request is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]
@@ -489,10 +483,9 @@ impl From<ColumnSchema> for InspectedColumn {
     responses(
         (status = 200, description = "The inferred schema", body = Inspection),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or dataset over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The reference is invalid, not allowed, or unreadable", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The job store is unavailable", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
     ),
     security(("bearer" = []))
 )]

@@ -40,6 +40,18 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The errors every `/v1` route can answer, documented once.
+#[derive(utoipa::IntoResponses)]
+pub enum CommonErrors {
+    /// No valid API key
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// A store the request needs (jobs, or the run's output) is unavailable;
+    /// retry later
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
         Problem {
