@@ -97,6 +97,12 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Start schedules' jobs at their fire times and prune old outputs;
+    /// same configuration as `serve`. Replicas may run side by side.
+    Scheduler {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the OpenAPI document, or check or write the committed copy.
     Openapi {
         /// Write the document to this file.
@@ -213,6 +219,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         }
         Command::Worker { config } => {
             shopsynth::service::worker::run(ServiceConfig::load(config.as_deref())?).await
+        }
+        Command::Scheduler { config } => {
+            shopsynth::service::scheduler::run(ServiceConfig::load(config.as_deref())?).await
         }
         Command::Openapi { out, check } => openapi(out, check),
     }

@@ -182,7 +182,7 @@ pub async fn run(
         rows: synthetic.rows(),
         quality,
         skipped_rows: source.skipped.len(),
-        device: format!("{device:?}"),
+        device: format!("{device:?}").to_lowercase(),
     })
 }
 

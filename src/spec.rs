@@ -176,6 +176,11 @@ impl JobSpec {
         if self.output.formats.is_empty() {
             return Err(invalid("output.formats", "name at least one of csv, parquet, jsonl"));
         }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = self.output.formats.iter().find(|f| !seen.insert(**f)) {
+            let reason = format!("`{}` is named twice", twice.extension());
+            return Err(invalid("output.formats", reason));
+        }
         Ok(())
     }
 

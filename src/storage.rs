@@ -158,6 +158,34 @@ impl Location {
         }
     }
 
+    /// Deletes every file under this folder or prefix, and for a local
+    /// folder the emptied folders too; returns how many files went.
+    pub async fn delete_tree(&self, options: &StoreOptions) -> anyhow::Result<usize> {
+        use futures::TryStreamExt;
+        let (store, path) = self.store(options)?;
+        if path.as_ref().is_empty() {
+            bail!("refusing to delete everything in {self}: name a folder inside it");
+        }
+        let files: Vec<ObjectPath> =
+            match store.list(Some(&path)).map_ok(|m| m.location).try_collect().await {
+                Ok(files) => files,
+                Err(object_store::Error::NotFound { .. }) => Vec::new(),
+                Err(err) => return Err(anyhow::Error::new(err).context(format!("listing {self}"))),
+            };
+        for file in &files {
+            match store.delete(file).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => return Err(anyhow::Error::new(err).context(format!("deleting {file}"))),
+            }
+        }
+        if let Place::Local { path, .. } = &self.place
+            && path.is_dir()
+        {
+            remove_empty_dirs(path).with_context(|| format!("removing the folders of {self}"))?;
+        }
+        Ok(files.len())
+    }
+
     /// The sorted names of the files and folders directly inside this
     /// folder or prefix; empty when there is none.
     pub async fn list_names(&self, options: &StoreOptions) -> anyhow::Result<Vec<String>> {
@@ -197,6 +225,20 @@ impl Location {
                 Ok((Arc::new(store), ObjectPath::from(key.as_str())))
             }
         }
+    }
+}
+
+/// Removes `dir` and the folders below it, provided they hold no files.
+fn remove_empty_dirs(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            remove_empty_dirs(&entry.path())?;
+        }
+    }
+    match std::fs::remove_dir(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::DirectoryNotEmpty => Ok(()),
+        other => other,
     }
 }
 

@@ -131,7 +131,21 @@ fn bad_bodies_and_limits_answer_with_the_field_and_never_a_crash() {
     problem(service.get("/v1/nothing-here"), 404);
     problem(service.get("/v1/jobs/not-an-id"), 404);
     problem(service.get("/v1/jobs?limit=0"), 422);
-    problem(service.get("/v1/jobs?status=lost"), 400);
+    let body = problem(service.get("/v1/jobs?status=lost"), 422);
+    assert_eq!(body["errors"][0]["field"], "status", "{body}");
+    let trailing = service
+        .request(Method::POST, "/v1/jobs")
+        .bearer_auth(KEY)
+        .body(taobao_spec("small.csv", "out", "vae", 2).to_string() + " xyz")
+        .send()
+        .unwrap();
+    problem(trailing, 400);
+    let array = service.request(Method::POST, "/v1/datasets/inspect").bearer_auth(KEY);
+    problem(array.body("[\"small.csv\"]").send().unwrap(), 400);
+    let mut no_rows = taobao_spec("small.csv", "out", "vae", 2);
+    no_rows["output"].as_object_mut().unwrap().remove("rows");
+    let body = problem(service.post("/v1/jobs", &no_rows), 422);
+    assert_eq!(body["errors"][0]["field"], "output.rows", "{body}");
 }
 
 #[test]

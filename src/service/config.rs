@@ -162,7 +162,11 @@ impl ServiceConfig {
     fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         let number = |name: &str| -> anyhow::Result<Option<u64>> {
             var(name)
-                .map(|v| v.trim().parse().with_context(|| format!("{name}=`{v}` is not a number")))
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .with_context(|| format!("{name}=`{v}` is not a whole number of 0 or more"))
+                })
                 .transpose()
         };
         if let Some(v) = var("SHOPSYNTH_LISTEN") {
@@ -248,14 +252,48 @@ impl ServiceConfig {
         if self.api_keys.iter().any(|k| k.key.len() < 16) {
             bail!("api_keys: every key must be at least 16 characters long");
         }
+        let mut names = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for key in &self.api_keys {
+            if !names.insert(&key.name) || !keys.insert(&key.key) {
+                bail!("api_keys: `{}` is named twice, or its key is another's", key.name);
+            }
+        }
+        if self.limits.max_body_bytes < 1024 {
+            bail!(
+                "limits.max_body_bytes must be at least 1024, got {}",
+                self.limits.max_body_bytes
+            );
+        }
+        if self.worker.checkpoint_every == 0 {
+            bail!("worker.checkpoint_every must be at least 1 epoch");
+        }
+        if self.worker.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            bail!("worker.name must not be empty; leave it out for the host name");
+        }
         if let Some(root) = &self.local_root
-            && !root.is_absolute()
+            && (!root.is_absolute() || !root.is_dir())
         {
-            bail!("local_root must be an absolute path, got {}", root.display());
+            bail!(
+                "local_root must be an existing folder given as an absolute path, got {}",
+                root.display()
+            );
         }
         for store in &self.stores {
-            crate::storage::Location::parse(&format!("s3://{}/", store.bucket))
-                .with_context(|| format!("stores: bucket `{}`", store.bucket))?;
+            let valid =
+                |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.');
+            if store.bucket.len() < 3 || !store.bucket.chars().all(valid) {
+                bail!("stores: `{}` is not a bucket name (3+ of a-z, 0-9, '-', '.')", store.bucket);
+            }
+            if let Some(endpoint) = &store.options.endpoint
+                && !endpoint.starts_with("http://")
+                && !endpoint.starts_with("https://")
+            {
+                bail!(
+                    "stores: endpoint `{endpoint}` of `{}` must start with http:// or https://",
+                    store.bucket
+                );
+            }
         }
         Ok(())
     }
@@ -263,6 +301,17 @@ impl ServiceConfig {
     /// The settings of an allowed bucket.
     pub fn store(&self, bucket: &str) -> Option<&StoreConfig> {
         self.stores.iter().find(|s| s.bucket == bucket)
+    }
+
+    /// The settings for `uri` from this process's own configuration when it
+    /// names a configured bucket, else `recorded`: job records never hold
+    /// secrets, and keys may have been rotated since a job was queued.
+    pub fn store_options(&self, uri: &str, recorded: &StoreOptions) -> StoreOptions {
+        let location = crate::storage::Location::parse(uri).ok();
+        match location.as_ref().and_then(|l| l.bucket()).and_then(|b| self.store(b)) {
+            Some(store) => store.options.clone(),
+            None => recorded.clone(),
+        }
     }
 }
 
@@ -274,8 +323,9 @@ fn parse_api_keys(text: &str) -> anyhow::Result<Vec<ApiKey>> {
         .enumerate()
         .map(|(i, part)| {
             let (name, key) = part.split_once(':').unwrap_or(("", part));
+            let name = name.trim();
             let name = if name.is_empty() { format!("key{}", i + 1) } else { name.to_string() };
-            Ok(ApiKey { name, key: key.to_string() })
+            Ok(ApiKey { name, key: key.trim().to_string() })
         })
         .collect()
 }

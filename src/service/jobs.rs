@@ -138,11 +138,19 @@ pub struct JobResult {
     pub device: String,
 }
 
+/// The schedule that started a job, and for which fire time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Origin {
+    pub schedule_id: String,
+    pub fire_time: DateTime<Utc>,
+}
+
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
     pub id: String,
     pub task: JobTask,
+    pub origin: Option<Origin>,
     pub status: JobStatus,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -201,8 +209,9 @@ struct Scripts {
     reclaim: redis::Script,
 }
 
-/// How long an idempotency key keeps pointing at its job.
-const IDEMPOTENCY_TTL_S: u64 = 24 * 3600;
+/// How long an idempotency key keeps pointing at its job: a week, longer
+/// than any schedule's gap between fires.
+const IDEMPOTENCY_TTL_S: u64 = 7 * 24 * 3600;
 
 /// Upper bounds of the job-duration histogram, in seconds.
 pub const DURATION_BUCKETS: [f64; 10] =
@@ -241,6 +250,7 @@ impl JobStore {
         &self,
         task: &JobTask,
         idempotency: Option<&str>,
+        origin: Option<&Origin>,
     ) -> redis::RedisResult<(String, bool)> {
         let id = ulid::Ulid::new().to_string();
         let idempotency_key = match idempotency {
@@ -260,6 +270,8 @@ impl JobStore {
             .arg(Utc::now().to_rfc3339())
             .arg(IDEMPOTENCY_TTL_S)
             .arg(format!("{}:job:", self.prefix))
+            .arg(origin.map_or(String::new(), |o| o.schedule_id.clone()))
+            .arg(origin.map_or(String::new(), |o| o.fire_time.to_rfc3339()))
             .invoke_async(&mut self.redis.clone())
             .await?;
         Ok((id, created == 1))
@@ -476,6 +488,12 @@ fn record(id: &str, fields: &BTreeMap<String, String>) -> Option<JobRecord> {
     Some(JobRecord {
         id: id.to_string(),
         task: serde_json::from_str(fields.get("task")?).ok()?,
+        origin: match (fields.get("schedule"), time("fire_time")) {
+            (Some(schedule_id), Some(fire_time)) => {
+                Some(Origin { schedule_id: schedule_id.clone(), fire_time })
+            }
+            _ => None,
+        },
         status: JobStatus::parse(fields.get("status")?)?,
         created_at: time("created_at")?,
         started_at: time("started_at"),
@@ -503,6 +521,9 @@ redis.call('HSET', KEYS[1], 'task', ARGV[2], 'status', 'queued', 'created_at', A
   'attempts', 0)
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'schedule', ARGV[6], 'fire_time', ARGV[7])
+end
 if KEYS[4] ~= '' then
   redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[4])
 end

@@ -22,6 +22,7 @@ use super::jobs::{
     Claim, ErrorKind, JobError, JobRecord, JobResult, JobStatus, JobStore, JobTask, Progress,
     SampleTask,
 };
+use super::policy;
 use super::queue::{self, JobMessage, Queue};
 use crate::model::{Checkpoint, TrainError};
 use crate::output::RunFolder;
@@ -49,8 +50,15 @@ struct Worker {
 
 /// Runs jobs until SIGTERM or Ctrl-C.
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    if let Some(choice) = config.worker.device {
+        crate::model::device(choice).map_err(|e| anyhow::anyhow!("worker.device: {e}"))?;
+    }
     let redis = queue::connect(&config.redis_url).await?;
-    let name = config.worker.name.clone().unwrap_or_else(default_name);
+    // A suffix of its own per process, so a worker restarted under a fixed
+    // name never collides with the queue registration of the one it
+    // replaces (killed, its heartbeat not yet expired).
+    let base = config.worker.name.clone().unwrap_or_else(default_name);
+    let name = format!("{base}-{:08x}", rand::random::<u32>());
     let worker = Arc::new(Worker {
         jobs: JobStore::new(redis.clone(), &config.key_prefix),
         queue: Queue::new(redis.clone(), &config),
@@ -60,31 +68,65 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         config,
     });
     tokio::spawn(sweep(worker.clone()));
+    let signalled = worker.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing the current epoch, then handing jobs back");
+        signalled.stopping.store(true, Ordering::SeqCst);
+    });
     tracing::info!(worker = %name, concurrency = worker.config.worker.concurrency, "worker started");
 
-    let apalis = WorkerBuilder::new(name.as_str())
-        .backend(queue::storage(redis, &worker.config))
-        .concurrency(worker.config.worker.concurrency)
-        .data(worker.clone())
-        .build(handle);
-    let stopping = worker.clone();
-    apalis
-        .run_until(async move {
-            shutdown_signal().await;
-            tracing::info!("stopping: finishing the current epoch, then handing jobs back");
-            stopping.stopping.store(true, Ordering::SeqCst);
-            while stopping.running.load(Ordering::SeqCst) > 0 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Ok::<(), std::io::Error>(())
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("the worker stopped: {e}"))?;
+    // The queue consumer stops when Redis goes away; it is started again
+    // (under a new registration) while jobs in flight carry on.
+    for generation in 1.. {
+        let apalis = WorkerBuilder::new(format!("{name}.{generation}"))
+            .backend(queue::storage(redis.clone(), &worker.config))
+            .concurrency(worker.config.worker.concurrency)
+            .data(worker.clone())
+            .build(handle);
+        let watching = worker.clone();
+        let stopped = apalis
+            .run_until(async move {
+                while !watching.stopping.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok::<(), std::io::Error>(())
+            })
+            .await;
+        if worker.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        match stopped {
+            Err(error) => tracing::warn!(%error, "queue connection lost; reconnecting in 5 s"),
+            Ok(()) => tracing::warn!("queue consumer ended; starting it again in 5 s"),
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    while worker.running.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     tracing::info!("worker stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Counts a job in flight for as long as it lives.
+struct InFlight(Arc<Worker>);
+
+impl InFlight {
+    fn new(worker: Arc<Worker>) -> InFlight {
+        worker.running.fetch_add(1, Ordering::SeqCst);
+        InFlight(worker)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("a SIGTERM handler can be installed");
     tokio::select! {
@@ -128,23 +170,25 @@ async fn handle(message: JobMessage, worker: Data<Arc<Worker>>) -> Result<(), Bo
     let span = tracing::info_span!("job", job_id = %id, worker = %worker.name);
     async move {
         if worker.stopping.load(Ordering::SeqCst) {
-            // Taken off the queue just as the worker stops: put it back.
+            // Taken off the queue just as the consumer stops: put it back
+            // (once: the consumer fetches nothing more after this).
             worker.queue.push(&id).await.map_err(|e| e.to_string())?;
             return Ok(());
         }
         let lease_ms = worker.config.worker.lease().as_millis() as u64;
         match worker.jobs.claim(&id, &worker.name, lease_ms).await? {
             Claim::Won { attempt } => {
-                worker.running.fetch_add(1, Ordering::SeqCst);
                 // The pipeline's future is not Send (libtorch tensors), so it
-                // runs on a blocking thread that drives it to the end.
+                // runs on a blocking thread that drives it to the end, even
+                // if the queue consumer that delivered it stops meanwhile.
                 let runtime = tokio::runtime::Handle::current();
                 let (owner, job, span) = (worker.clone(), id.clone(), tracing::Span::current());
+                let in_flight = InFlight::new(worker.clone());
                 let outcome = tokio::task::spawn_blocking(move || {
+                    let _in_flight = in_flight;
                     runtime.block_on(run_claimed(owner, job, attempt).instrument(span))
                 })
                 .await;
-                worker.running.fetch_sub(1, Ordering::SeqCst);
                 if let Err(panic) = outcome {
                     tracing::error!(%panic, "the job's task panicked");
                     let error = JobError { kind: ErrorKind::Internal, message: panic.to_string() };
@@ -276,6 +320,23 @@ async fn renew_lease(worker: Arc<Worker>, id: String, lost: Arc<AtomicBool>) {
 /// Passing failures (a store or network) are retried; anything else is
 /// the input's fault or a bug, and retrying would fail the same way.
 fn classify(error: &anyhow::Error) -> ErrorKind {
+    use std::io::ErrorKind as Io;
+    // A local path that is a file where a folder is needed (or the like)
+    // stays wrong however often it is tried.
+    let permanent = [Io::NotADirectory, Io::IsADirectory, Io::PermissionDenied, Io::NotFound];
+    let io_kind = |cause: &(dyn std::error::Error + 'static)| {
+        let mut source = Some(cause);
+        while let Some(error) = source {
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                return Some(io.kind());
+            }
+            source = error.source();
+        }
+        None
+    };
+    if error.chain().any(|cause| io_kind(cause).is_some_and(|k| permanent.contains(&k))) {
+        return ErrorKind::InvalidInput;
+    }
     for cause in error.chain() {
         if let Some(error) = cause.downcast_ref::<object_store::Error>() {
             return match error {
@@ -287,7 +348,6 @@ fn classify(error: &anyhow::Error) -> ErrorKind {
             return ErrorKind::Unavailable;
         }
         if let Some(error) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as Io;
             let passing =
                 [Io::ConnectionRefused, Io::ConnectionReset, Io::TimedOut, Io::Interrupted];
             if passing.contains(&error.kind()) {
@@ -317,10 +377,17 @@ fn checkpoint_location(spec: &JobSpec, id: &str) -> anyhow::Result<Location> {
 }
 
 async fn discard_checkpoint(spec: &JobSpec, id: &str) {
-    if let Ok(location) = checkpoint_location(spec, id)
-        && let Err(error) = location.delete(&spec.output.storage).await
-    {
+    let Ok(location) = checkpoint_location(spec, id) else { return };
+    if let Err(error) = location.delete(&spec.output.storage).await {
         tracing::warn!(%location, error = %format!("{error:#}"), "checkpoint left behind");
+    }
+    // A local checkpoint folder left empty goes too (S3 has no folders).
+    let Ok(folder) = Location::parse(&spec.output.uri).map(|o| o.join(CHECKPOINTS)) else {
+        return;
+    };
+    let store = &spec.output.storage;
+    if folder.local_path().is_some() && folder.list_names(store).await.is_ok_and(|n| n.is_empty()) {
+        let _ = folder.delete_tree(store).await;
     }
 }
 
@@ -357,8 +424,11 @@ async fn synthesize(
     if let Some(device) = worker.config.worker.device {
         spec.model.device = device;
     }
-    spec.dataset.storage = store_options(&worker.config, &spec.dataset.uri, &spec.dataset.storage);
-    spec.output.storage = store_options(&worker.config, &spec.output.uri, &spec.output.storage);
+    spec.dataset.storage = worker.config.store_options(&spec.dataset.uri, &spec.dataset.storage);
+    spec.output.storage = worker.config.store_options(&spec.output.uri, &spec.output.storage);
+    if let Err(error) = check_places(&worker.config, &[&spec.dataset.uri, &spec.output.uri], id) {
+        return Outcome::Failed(error);
+    }
     match finished_run(&spec, id).await {
         Ok(Some(result)) => return Outcome::Succeeded(result),
         Ok(None) => {}
@@ -492,6 +562,25 @@ fn is_cancelled(error: &anyhow::Error) -> bool {
     matches!(error.downcast_ref::<TrainError>(), Some(TrainError::Cancelled))
 }
 
+/// Checks again, now that the job runs, that every local place it touches
+/// is inside the root: a symbolic link swapped in after submission must not
+/// lead a worker out of it. (Between this check and the reads and writes a
+/// window remains; a root that untrusted users can write to is not safe.)
+fn check_places(config: &ServiceConfig, uris: &[&str], id: &str) -> anyhow::Result<()> {
+    for uri in uris {
+        let location = Location::parse(uri)?;
+        if location.local_path().is_none() {
+            continue;
+        }
+        let inside = [location.clone(), location.join(id), location.join(CHECKPOINTS)];
+        for place in inside {
+            policy::resolve(&place.to_string(), "uri", config)
+                .map_err(|rejection| anyhow::anyhow!("{place}: {}", rejection.reason))?;
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a dataset that grew past the limit since it was submitted.
 async fn check_size(worker: &Worker, spec: &JobSpec) -> anyhow::Result<()> {
     let size = Location::parse(&spec.dataset.uri)?.size(&spec.dataset.storage).await?;
@@ -617,20 +706,10 @@ struct SampleManifest<'a> {
     files: &'a [crate::output::FileEntry],
 }
 
-/// The settings of the bucket `uri` names, from this worker's own
-/// configuration: records never hold secrets, and keys may have been
-/// rotated since the job was queued.
-fn store_options(config: &ServiceConfig, uri: &str, recorded: &StoreOptions) -> StoreOptions {
-    let bucket = Location::parse(uri).ok().and_then(|l| l.bucket().map(str::to_string));
-    match bucket.and_then(|b| config.store(&b)) {
-        Some(store) => store.options.clone(),
-        None => recorded.clone(),
-    }
-}
-
 /// Samples a finished job's model into a run folder of its own.
 async fn sample(worker: &Worker, id: &str, task: &SampleTask) -> anyhow::Result<JobResult> {
-    let store = &store_options(&worker.config, &task.output_uri, &task.storage);
+    let store = &worker.config.store_options(&task.output_uri, &task.storage);
+    check_places(&worker.config, &[&task.model_uri, &task.output_uri], id)?;
     let output = Location::parse(&task.output_uri)?;
     let spec_for_check = output.join(id).join(crate::output::MANIFEST);
     if spec_for_check.exists(store).await? {
@@ -672,6 +751,6 @@ async fn sample(worker: &Worker, id: &str, task: &SampleTask) -> anyhow::Result<
         rows: table.rows(),
         quality: None,
         quality_properties: Default::default(),
-        device: format!("{device:?}"),
+        device: format!("{device:?}").to_lowercase(),
     })
 }

@@ -40,6 +40,7 @@ pub struct Service {
     settings: Vec<(String, String)>,
     api: Child,
     workers: Vec<Child>,
+    schedulers: Vec<Child>,
     client: Client,
 }
 
@@ -78,6 +79,7 @@ impl Service {
             settings: all,
             api,
             workers: Vec::new(),
+            schedulers: Vec::new(),
             client,
         };
         service.wait_until_up();
@@ -103,6 +105,24 @@ impl Service {
         settings.push(("SHOPSYNTH_WORKER_NAME".to_string(), format!("worker-{n}")));
         self.workers.push(spawn("worker", &settings, &log));
         n
+    }
+
+    /// Starts a scheduler process; returns its number.
+    pub fn start_scheduler(&mut self) -> usize {
+        let n = self.schedulers.len();
+        let log = self.root.path().join(format!("scheduler-{n}.log"));
+        self.schedulers.push(spawn("scheduler", &self.settings, &log));
+        n
+    }
+
+    pub fn scheduler_logs(&self) -> String {
+        (0..self.schedulers.len())
+            .map(|n| {
+                let path = self.root.path().join(format!("scheduler-{n}.log"));
+                std::fs::read_to_string(path).unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Sends `signal` (`KILL`, `TERM`) to worker `n`.
@@ -210,7 +230,8 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        for child in self.workers.iter_mut().chain(std::iter::once(&mut self.api)) {
+        let children = self.workers.iter_mut().chain(self.schedulers.iter_mut());
+        for child in children.chain(std::iter::once(&mut self.api)) {
             let _ = child.kill();
             let _ = child.wait();
         }

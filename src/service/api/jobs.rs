@@ -14,7 +14,7 @@ use super::auth::Caller;
 use super::problem::{CommonErrors, Problem};
 use crate::schema::ColumnSchema;
 use crate::service::jobs::{
-    Cancelled, JobError, JobRecord, JobResult, JobStatus, JobTask, Progress, SampleTask,
+    Cancelled, JobError, JobRecord, JobResult, JobStatus, JobTask, Origin, Progress, SampleTask,
 };
 use crate::service::policy::{self, Rejection};
 use crate::spec::{DatasetSpec, JobSpec};
@@ -49,6 +49,8 @@ pub struct JobView {
     pub spec: Option<JobSpec>,
     /// What is sampled and how (sample jobs).
     pub sample: Option<SampleTask>,
+    /// The schedule that started this job, if one did.
+    pub origin: Option<Origin>,
     pub links: Links,
 }
 
@@ -82,6 +84,7 @@ impl From<JobRecord> for JobView {
             result: job.result,
             spec,
             sample: sampling,
+            origin: job.origin,
             links: Links {
                 report: format!("{base}/report"),
                 cancel: format!("{base}/cancel"),
@@ -92,18 +95,53 @@ impl From<JobRecord> for JobView {
     }
 }
 
-/// Parses a JSON body, naming the field at fault.
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+/// Parses a JSON object body, naming the field at fault.
+pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+    let not_json = |reason: String| Problem::new(StatusCode::BAD_REQUEST, reason);
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(not_json("the body must be a JSON object".to_string()));
+    }
     let mut reader = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-        let field = error.path().to_string();
-        let field = if field == "." { String::new() } else { field };
+    let value = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+        let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            Problem::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {inner}"))
-        } else {
-            Problem::invalid(&field, inner.to_string())
+            return not_json(format!("the body is not JSON: {inner}"));
         }
+        Problem::invalid(&field_of(&path, &inner.to_string()), plain(&inner.to_string()))
+    })?;
+    reader.end().map_err(|e| not_json(format!("the body has more after its JSON object: {e}")))?;
+    Ok(value)
+}
+
+/// The dotted field a serde error concerns: a missing field is named by
+/// the error text, not the path (which stops at its parent).
+pub(super) fn field_of(path: &str, message: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match missing {
+        Some(name) if path.is_empty() => name.to_string(),
+        Some(name) => format!("{path}.{name}"),
+        None => path.to_string(),
+    }
+}
+
+/// A serde message without its position suffix (` at line 1 column 65`).
+fn plain(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Parses a query string, naming the parameter at fault.
+pub(super) fn parse_query<T: for<'de> Deserialize<'de>>(query: &str) -> Result<T, Problem> {
+    let pairs = url::form_urlencoded::parse(query.as_bytes());
+    let reader = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize(reader).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        Problem::invalid(&field_of(&path, &message), message)
     })
 }
 
@@ -112,10 +150,17 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
 async fn check_dataset(spec: &JobSpec, state: &State) -> Result<(), Problem> {
     let location = crate::storage::Location::parse(&spec.dataset.uri)
         .map_err(|e| Problem::invalid("dataset.uri", e.to_string()))?;
-    let size = location
-        .size(&spec.dataset.storage)
-        .await
-        .map_err(|e| Problem::invalid("dataset.uri", format!("{e:#}")))?;
+    let size = match tokio::time::timeout(STORE_TIMEOUT, location.size(&spec.dataset.storage)).await
+    {
+        Ok(Ok(size)) => size,
+        // The store failed (a missing file is not an object_store error
+        // here): the service's problem, not the spec's.
+        Ok(Err(error)) if error.chain().any(|c| c.is::<object_store::Error>()) => {
+            return Err(store_failed(&error));
+        }
+        Ok(Err(error)) => return Err(Problem::invalid("dataset.uri", first_line(&error))),
+        Err(_) => return Err(store_silent()),
+    };
     let limit = state.config.limits.max_dataset_bytes;
     if size > limit {
         let reason = format!("the dataset has {size} bytes; this service reads at most {limit}");
@@ -150,7 +195,7 @@ async fn create(
     request: &HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let idempotency = idempotency_key(request)?;
-    let (id, created) = state.jobs.create(&task, idempotency.as_deref()).await?;
+    let (id, created) = state.jobs.create(&task, idempotency.as_deref(), None).await?;
     let job = state.jobs.get(&id).await?.ok_or_else(|| Problem::not_found("the new job"))?;
     if !created {
         if job.task != task {
@@ -211,6 +256,7 @@ pub struct ListQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Jobs per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -236,8 +282,7 @@ pub struct JobPage {
 )]
 #[get("/jobs")]
 pub async fn list(state: web::Data<State>, request: HttpRequest) -> Result<HttpResponse, Problem> {
-    let query: ListQuery = serde_urlencoded::from_str(request.query_string())
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("query: {e}")))?;
+    let query: ListQuery = parse_query(request.query_string())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Problem::invalid("limit", format!("must be 1 to {MAX_PAGE}, got {limit}")));
@@ -323,7 +368,7 @@ pub struct Report(serde_json::Value);
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "report.json", body = Report),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job, or its report is no longer in the store", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has no report (yet)", body = Problem, content_type = "application/problem+json"),
         CommonErrors,
     ),
@@ -345,11 +390,52 @@ pub async fn report(
     let location = crate::storage::Location::parse(&result.folder)
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .join("report.json");
-    let bytes = location.read(&spec.output.storage).await.map_err(|error| {
-        tracing::error!(%location, error = %format!("{error:#}"), "report unreadable");
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot read {location} now"))
+    if location.local_path().is_some() {
+        policy::resolve(&location.to_string(), "report", &state.config).map_err(|r| {
+            Problem::new(StatusCode::NOT_FOUND, format!("{location} is not readable: {}", r.reason))
+        })?;
+    }
+    let store = state.config.store_options(&result.folder, &spec.output.storage);
+    if !with_timeout(location.exists(&store)).await? {
+        let detail = format!("{location} is no longer in the store (pruned or removed)");
+        return Err(Problem::new(StatusCode::NOT_FOUND, detail));
+    }
+    let bytes = with_timeout(location.read(&store)).await?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::new(StatusCode::NOT_FOUND, format!("{location} is not a report: {e}"))
     })?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(bytes))
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// How long a route waits for the object store.
+const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Runs a store request within [`STORE_TIMEOUT`]; a failing or silent store
+/// is the service's problem (503), not the client's.
+async fn with_timeout<T>(
+    request: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> Result<T, Problem> {
+    match tokio::time::timeout(STORE_TIMEOUT, request).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(store_failed(&error)),
+        Err(_) => Err(store_silent()),
+    }
+}
+
+fn store_failed(error: &anyhow::Error) -> Problem {
+    tracing::warn!(error = %format!("{error:#}"), "store request failed");
+    let detail = format!("the store failed: {}; retry later", first_line(error));
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+}
+
+fn store_silent() -> Problem {
+    let detail =
+        format!("the store did not answer within {} s; retry later", STORE_TIMEOUT.as_secs());
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+}
+
+fn first_line(error: &anyhow::Error) -> String {
+    error.to_string().lines().next().unwrap_or("").chars().take(300).collect()
 }
 
 /// How many rows to sample from a finished job's model.

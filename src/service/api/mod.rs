@@ -8,6 +8,7 @@
 mod auth;
 mod jobs;
 pub mod problem;
+mod schedules;
 mod system;
 
 use std::sync::Arc;
@@ -22,12 +23,14 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::config::ServiceConfig;
 use super::jobs::JobStore;
 use super::queue::Queue;
+use super::schedules::ScheduleStore;
 
 /// What every handler shares.
 pub struct State {
     pub config: Arc<ServiceConfig>,
     pub jobs: JobStore,
     pub queue: Queue,
+    pub schedules: ScheduleStore,
     pub redis: ConnectionManager,
 }
 
@@ -46,6 +49,13 @@ pub struct State {
         jobs::report,
         jobs::sample,
         jobs::inspect,
+        schedules::create,
+        schedules::list,
+        schedules::get,
+        schedules::remove,
+        schedules::pause,
+        schedules::resume,
+        schedules::trigger,
         system::healthz,
         system::readyz,
         system::metrics,
@@ -54,6 +64,7 @@ pub struct State {
     tags(
         (name = "jobs", description = "Synthesis and sampling jobs"),
         (name = "datasets", description = "Datasets, read without training"),
+        (name = "schedules", description = "Jobs run on a cron schedule, old outputs pruned"),
         (name = "system", description = "Health, readiness and metrics; no key needed"),
     )
 )]
@@ -88,12 +99,12 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
     let state = web::Data::new(State {
         jobs: JobStore::new(redis.clone(), &config.key_prefix),
         queue: Queue::new(redis.clone(), &config),
+        schedules: ScheduleStore::new(redis.clone(), &config.key_prefix),
         redis,
         config: Arc::new(config.clone()),
     });
     let body_limit = config.limits.max_body_bytes;
-    tracing::info!(listen = %config.listen, "API listening");
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(body_limit))
@@ -108,7 +119,14 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
                     .service(jobs::cancel)
                     .service(jobs::report)
                     .service(jobs::sample)
-                    .service(jobs::inspect),
+                    .service(jobs::inspect)
+                    .service(schedules::create)
+                    .service(schedules::list)
+                    .service(schedules::get)
+                    .service(schedules::remove)
+                    .service(schedules::pause)
+                    .service(schedules::resume)
+                    .service(schedules::trigger),
             )
             .service(system::healthz)
             .service(system::readyz)
@@ -117,8 +135,10 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
             .service(web::redirect("/docs", "/docs/"))
     })
     .bind(&config.listen)
-    .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?
-    .run()
-    .await?;
+    .map_err(|e| {
+        anyhow::anyhow!("cannot listen on {} (listen, SHOPSYNTH_LISTEN): {e}", config.listen)
+    })?;
+    tracing::info!(listen = %config.listen, "API listening");
+    server.run().await?;
     Ok(())
 }

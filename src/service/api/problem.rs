@@ -125,11 +125,13 @@ impl From<redis::RedisError> for Problem {
 pub fn rewrite<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == HeaderValue::from_static(CONTENT_TYPE));
-    if is_problem {
+    // Problems, and JSON bodies a route chose to send with an error status
+    // (readiness), are left as they are.
+    let typed = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v == HeaderValue::from_static(CONTENT_TYPE)
+            || v == HeaderValue::from_static("application/json")
+    });
+    if typed {
         return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
