@@ -429,6 +429,20 @@ mod tests {
     }
 
     #[test]
+    fn the_nightly_examples_in_jobs_are_valid_schedules() {
+        for text in [
+            include_str!("../../jobs/nightly-behaviour.schedule.json"),
+            include_str!("../../jobs/nightly-catalogue.schedule.json"),
+        ] {
+            let definition: ScheduleDefinition = serde_json::from_str(text).unwrap();
+            definition.spec.validate().unwrap();
+            let timing = definition.timing().unwrap();
+            let fire = timing.next_after(at("2026-12-04T00:00:00Z")).unwrap();
+            assert!(definition.output_for(fire, &timing).contains("/2026-12-0"), "{definition:?}");
+        }
+    }
+
+    #[test]
     fn the_output_prefix_takes_the_local_date() {
         let definition = definition("0 1 * * *", "Asia/Tokyo");
         let timing = definition.timing().unwrap();
