@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::State;
 use super::auth::Caller;
+use super::paging;
 use super::problem::{CommonErrors, Problem};
 use crate::schema::ColumnSchema;
 use crate::service::jobs::{
@@ -22,9 +23,6 @@ use crate::table::{Format, ReadOptions};
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
-/// Jobs per page when the client does not say.
-const DEFAULT_PAGE: usize = 20;
-const MAX_PAGE: usize = 100;
 
 /// A job as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -274,8 +272,7 @@ pub struct JobPage {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobPage),
-        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A query parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
         CommonErrors,
     ),
     security(("bearer" = []))
@@ -283,22 +280,9 @@ pub struct JobPage {
 #[get("/jobs")]
 pub async fn list(state: web::Data<State>, request: HttpRequest) -> Result<HttpResponse, Problem> {
     let query: ListQuery = parse_query(request.query_string())?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Problem::invalid("limit", format!("must be 1 to {MAX_PAGE}, got {limit}")));
-    }
-    if let Some(cursor) = &query.cursor
-        && ulid::Ulid::from_string(cursor).is_err()
-    {
-        return Err(Problem::invalid("cursor", "is not a cursor this API returned"));
-    }
-    let mut jobs = state.jobs.list(query.status, query.cursor.as_deref(), limit + 1).await?;
-    let next_cursor = if jobs.len() > limit {
-        jobs.truncate(limit);
-        jobs.last().map(|j| j.id.clone())
-    } else {
-        None
-    };
+    let limit = paging::checked(query.cursor.as_deref(), query.limit)?;
+    let found = state.jobs.list(query.status, query.cursor.as_deref(), limit + 1).await?;
+    let (jobs, next_cursor) = paging::cut(found, limit, |job| job.id.clone());
     let jobs = jobs.into_iter().map(JobView::from).collect();
     Ok(HttpResponse::Ok().json(JobPage { jobs, next_cursor }))
 }

@@ -7,6 +7,7 @@
 
 mod auth;
 mod jobs;
+mod paging;
 pub mod problem;
 mod schedules;
 mod system;

@@ -7,14 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::State;
 use super::jobs::{JobView, parse_body, parse_query};
+use super::paging;
 use super::problem::{CommonErrors, Problem};
 use crate::service::jobs::JobStatus;
 use crate::service::policy;
 use crate::service::scheduler::Firing;
 use crate::service::schedules::{Missed, Schedule, ScheduleDefinition, UPCOMING};
-
-const DEFAULT_PAGE: usize = 20;
-const MAX_PAGE: usize = 100;
 
 /// A schedule as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,8 +147,7 @@ pub struct SchedulePage {
     params(ScheduleQuery),
     responses(
         (status = 200, description = "A page of schedules", body = SchedulePage),
-        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A query parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is malformed or out of range", body = Problem, content_type = "application/problem+json"),
         CommonErrors,
     ),
     security(("bearer" = []))
@@ -158,25 +155,14 @@ pub struct SchedulePage {
 #[get("/schedules")]
 pub async fn list(state: web::Data<State>, request: HttpRequest) -> Result<HttpResponse, Problem> {
     let query: ScheduleQuery = parse_query(request.query_string())?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Problem::invalid("limit", format!("must be 1 to {MAX_PAGE}, got {limit}")));
-    }
-    if let Some(cursor) = &query.cursor
-        && ulid::Ulid::from_string(cursor).is_err()
-    {
-        return Err(Problem::invalid("cursor", "is not a cursor this API returned"));
-    }
-    let mut found = state.schedules.list(query.cursor.as_deref(), limit + 1).await?;
-    let next_cursor = (found.len() > limit).then(|| {
-        found.truncate(limit);
-        found.last().map(|s| s.id.clone())
-    });
+    let limit = paging::checked(query.cursor.as_deref(), query.limit)?;
+    let found = state.schedules.list(query.cursor.as_deref(), limit + 1).await?;
+    let (found, next_cursor) = paging::cut(found, limit, |schedule| schedule.id.clone());
     let mut schedules = Vec::with_capacity(found.len());
     for schedule in found {
         schedules.push(view(&state, schedule).await?);
     }
-    Ok(HttpResponse::Ok().json(SchedulePage { schedules, next_cursor: next_cursor.flatten() }))
+    Ok(HttpResponse::Ok().json(SchedulePage { schedules, next_cursor }))
 }
 
 /// A schedule with its next fire times and latest runs.
