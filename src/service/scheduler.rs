@@ -74,6 +74,9 @@ impl Firing {
     }
 
     async fn visit(&self, schedule: &Schedule, now: DateTime<Utc>) -> anyhow::Result<()> {
+        // Outputs beyond keep_last go even while the schedule is paused
+        // (triggered runs still add to them).
+        self.prune(schedule).await?;
         if schedule.paused {
             return Ok(());
         }
@@ -93,7 +96,7 @@ impl Firing {
             }
             self.schedules.advance(&schedule.id, next, following).await?;
         }
-        self.prune(schedule).await
+        Ok(())
     }
 
     /// Starts the job for one fire time; a second call for the same fire
@@ -146,6 +149,15 @@ impl Firing {
             };
             let store = self.config.store_options(&result.folder, &spec.output.storage);
             let folder = Location::parse(&result.folder)?;
+            // A symbolic link swapped in since the run must not lead the
+            // deletion out of the root.
+            for place in [&result.folder, &spec.output.uri] {
+                if Location::parse(place)?.local_path().is_some() {
+                    policy::resolve(place, "folder", &self.config).map_err(|rejection| {
+                        anyhow::anyhow!("not pruning {place}: {}", rejection.reason)
+                    })?;
+                }
+            }
             let files = folder.delete_tree(&store).await?;
             // A dated folder left empty goes too (local folders only: S3
             // has no empty folders).

@@ -112,10 +112,23 @@ impl ScheduleDefinition {
 }
 
 impl Timing {
-    /// The first fire time strictly after `after`.
+    /// The first fire time strictly after `after`. A wall-clock time that
+    /// happens twice (clocks going back) fires once, at its first instant.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = after.with_timezone(&self.zone);
-        self.cron.find_next_occurrence(&local, false).ok().map(|t| t.with_timezone(&Utc))
+        use chrono::{LocalResult, TimeZone};
+        let mut cursor = after.with_timezone(&self.zone);
+        for _ in 0..64 {
+            let next = self.cron.find_next_occurrence(&cursor, false).ok()?;
+            let repeated = matches!(
+                self.zone.from_local_datetime(&next.naive_local()),
+                LocalResult::Ambiguous(first, _) if first != next
+            );
+            if !repeated {
+                return Some(next.with_timezone(&Utc));
+            }
+            cursor = next;
+        }
+        None
     }
 
     /// The next `count` fire times after `after`, in the schedule's zone.
@@ -407,6 +420,18 @@ mod tests {
             .map(|t| t.with_timezone(&Utc).format("%H:%M").to_string())
             .collect();
         assert_eq!(utc, ["07:00", "08:00", "08:00"]);
+    }
+
+    #[test]
+    fn a_wall_clock_time_repeated_by_dst_fires_once() {
+        // Berlin goes back from 03:00 to 02:00 on 31 October 2027.
+        let timing = definition("0,30 2 31 10 *", "Europe/Berlin").timing().unwrap();
+        let times: Vec<String> =
+            timing.upcoming(at("2027-10-30T12:00:00Z"), 3).iter().map(|t| t.to_rfc3339()).collect();
+        assert_eq!(
+            times,
+            ["2027-10-31T02:00:00+02:00", "2027-10-31T02:30:00+02:00", "2028-10-31T02:00:00+01:00"]
+        );
     }
 
     #[test]

@@ -476,8 +476,17 @@ async fn synthesize(
                 });
             }
             Event::Epoch { report, snapshot } => {
-                let flag: redis::RedisResult<Option<String>> =
-                    redis::cmd("HGET").arg(&job_key).arg("cancel").query(&mut flags);
+                let read = |flags: &mut redis::Connection| -> redis::RedisResult<Option<String>> {
+                    redis::cmd("HGET").arg(&job_key).arg("cancel").query(flags)
+                };
+                // One new connection per failing epoch: Redis may have
+                // restarted underneath.
+                let flag = read(&mut flags).or_else(|_| {
+                    flags = cancel_reader(&worker.config.redis_url).map_err(|e| {
+                        redis::RedisError::from(std::io::Error::other(e.to_string()))
+                    })?;
+                    read(&mut flags)
+                });
                 match flag {
                     Ok(Some(flag)) if flag == "1" => signals.cancel.store(true, Ordering::SeqCst),
                     Ok(_) => {}
