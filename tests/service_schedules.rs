@@ -155,3 +155,31 @@ fn keep_last_two_of_four_runs_keeps_the_two_newest_outputs() {
     let current: Value = service.get(&format!("/v1/schedules/{id}")).json().unwrap();
     assert_eq!(current["runs"].as_array().unwrap().len(), 2, "{current:#}");
 }
+
+#[test]
+fn pruning_never_follows_a_symbolic_link_out_of_the_root() {
+    let mut service = Service::start("schedule-prune-link", &[]);
+    service.dataset(TAOBAO, 500, "taobao.csv");
+    service.start_worker();
+    let id = create(&service, &schedule("0 3 1 1 *", "UTC", 1))["id"].as_str().unwrap().to_string();
+    let mut folders = Vec::new();
+    for _ in 0..2 {
+        let response = service.post(&format!("/v1/schedules/{id}/trigger"), &json!({}));
+        let job_id = response.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+        let job = service.wait_finished(&job_id, LONG);
+        assert_eq!(job["status"], "succeeded", "{job:#}");
+        folders.push(std::path::PathBuf::from(job["result"]["folder"].as_str().unwrap()));
+    }
+    // The dated folder becomes a link to a copy outside the root.
+    let dated = folders[0].parent().unwrap().to_path_buf();
+    let outside = tempfile::tempdir().unwrap();
+    let moved = outside.path().join("dated");
+    std::fs::rename(&dated, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &dated).unwrap();
+
+    service.start_scheduler();
+    std::thread::sleep(Duration::from_secs(4));
+    let old = moved.join(folders[0].file_name().unwrap());
+    assert!(old.join("manifest.json").is_file(), "pruned through the link");
+    assert!(service.scheduler_logs().contains("not pruning"), "{}", service.scheduler_logs());
+}
