@@ -249,3 +249,27 @@ fn a_store_that_keeps_failing_is_retried_with_backoff_then_reported() {
     assert_eq!(job["attempts"], 3, "{job:#}");
     assert_eq!(service.worker_log(0).matches("retrying").count(), 2, "{}", service.worker_log(0));
 }
+
+#[test]
+fn a_job_whose_queue_message_was_lost_is_queued_again() {
+    use shopsynth::service::jobs::{JobStore, JobTask};
+    let mut service = Service::start("lost-message", &[("SHOPSYNTH_REQUEUE_AFTER_SECONDS", "2")]);
+    service.dataset(TAOBAO, 300, "taobao.csv");
+    // A record written as the API writes it, whose queue message never
+    // went out (the API died in between).
+    let root = service.root.path().display().to_string();
+    let mut spec = taobao_spec(&format!("{root}/taobao.csv"), &format!("{root}/out"), "vae", 2);
+    spec["model"]["device"] = json!("cpu");
+    let task = JobTask::Synthesize { spec: serde_json::from_value(spec).unwrap() };
+    let prefix = service.setting("SHOPSYNTH_KEY_PREFIX");
+    let id = block_on(async {
+        let redis = shopsynth::service::queue::connect(&service.setting("SHOPSYNTH_REDIS_URL"))
+            .await
+            .unwrap();
+        JobStore::new(redis, &prefix).create(&task, None, None).await.unwrap().0
+    });
+    service.start_worker();
+    let job = service.wait_finished(&id, Duration::from_secs(120));
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(service.worker_log(0).contains("queued again"), "{}", service.worker_log(0));
+}

@@ -117,6 +117,9 @@ pub struct WorkerConfig {
     pub retry_backoff_ms: u64,
     /// The worker's name in the queue; host name and process id by default.
     pub name: Option<String>,
+    /// A job queued this long without a worker taking it is put on the
+    /// queue again, in case its message was lost.
+    pub requeue_after_seconds: u64,
 }
 
 impl Default for WorkerConfig {
@@ -129,6 +132,7 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             retry_backoff_ms: 2_000,
             name: None,
+            requeue_after_seconds: 600,
         }
     }
 }
@@ -228,6 +232,9 @@ impl ServiceConfig {
         }
         if let Some(v) = number("SHOPSYNTH_RETRY_BACKOFF_MS")? {
             self.worker.retry_backoff_ms = v;
+        }
+        if let Some(v) = number("SHOPSYNTH_REQUEUE_AFTER_SECONDS")? {
+            self.worker.requeue_after_seconds = v.max(1);
         }
         if let Some(v) = var("SHOPSYNTH_WORKER_NAME") {
             self.worker.name = Some(v);

@@ -207,6 +207,7 @@ struct Scripts {
     hand_back: redis::Script,
     cancel: redis::Script,
     reclaim: redis::Script,
+    requeue: redis::Script,
 }
 
 /// How long an idempotency key keeps pointing at its job: a week, longer
@@ -228,6 +229,7 @@ impl JobStore {
             hand_back: redis::Script::new(HAND_BACK),
             cancel: redis::Script::new(CANCEL),
             reclaim: redis::Script::new(RECLAIM),
+            requeue: redis::Script::new(REQUEUE),
         };
         JobStore { redis, prefix: prefix.to_string(), scripts: std::sync::Arc::new(scripts) }
     }
@@ -272,6 +274,7 @@ impl JobStore {
             .arg(format!("{}:job:", self.prefix))
             .arg(origin.map_or(String::new(), |o| o.schedule_id.clone()))
             .arg(origin.map_or(String::new(), |o| o.fire_time.to_rfc3339()))
+            .arg(Utc::now().timestamp_millis())
             .invoke_async(&mut self.redis.clone())
             .await?;
         Ok((id, created == 1))
@@ -435,6 +438,7 @@ impl JobStore {
         let held: i64 = self
             .on_job(&self.scripts.hand_back, id)
             .arg(owner)
+            .arg(Utc::now().timestamp_millis())
             .invoke_async(&mut self.redis.clone())
             .await?;
         Ok(held == 1)
@@ -450,6 +454,23 @@ impl JobStore {
             .key(self.index_key(Some(JobStatus::Queued)))
             .arg(format!("{}:job:", self.prefix))
             .arg(Utc::now().timestamp_millis())
+            .invoke_async(&mut self.redis.clone())
+            .await
+    }
+
+    /// Ids of jobs queued for longer than `after` (a message lost between
+    /// the record and the queue, say), marked as queued now; the caller
+    /// enqueues them again. A job delivered twice runs once (see `claim`).
+    pub async fn requeue_stale(
+        &self,
+        after: std::time::Duration,
+    ) -> redis::RedisResult<Vec<String>> {
+        self.scripts
+            .requeue
+            .key(self.index_key(Some(JobStatus::Queued)))
+            .arg(format!("{}:job:", self.prefix))
+            .arg(Utc::now().timestamp_millis())
+            .arg(after.as_millis() as u64)
             .invoke_async(&mut self.redis.clone())
             .await
     }
@@ -518,7 +539,7 @@ if KEYS[4] ~= '' then
   end
 end
 redis.call('HSET', KEYS[1], 'task', ARGV[2], 'status', 'queued', 'created_at', ARGV[3],
-  'attempts', 0)
+  'attempts', 0, 'queued_ms', ARGV[8])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
 if ARGV[6] ~= '' then
@@ -608,7 +629,7 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'running'
 end
 redis.call('ZREM', KEYS[2] .. 'running', ARGV[1])
 redis.call('ZADD', KEYS[2] .. 'queued', 0, ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('HSET', KEYS[1], 'status', 'queued', 'queued_ms', ARGV[3])
 redis.call('HDEL', KEYS[1], 'owner', 'lease_until')
 return 1
 "#;
@@ -637,10 +658,23 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if lease < tonumber(ARGV[2]) then
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZADD', KEYS[2], 0, id)
-    redis.call('HSET', key, 'status', 'queued')
+    redis.call('HSET', key, 'status', 'queued', 'queued_ms', ARGV[2])
     redis.call('HDEL', key, 'owner', 'lease_until')
     table.insert(reclaimed, id)
   end
 end
 return reclaimed
+"#;
+
+const REQUEUE: &str = r#"
+local stale = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = ARGV[1] .. id
+  local queued = tonumber(redis.call('HGET', key, 'queued_ms') or '0')
+  if queued < tonumber(ARGV[2]) - tonumber(ARGV[3]) then
+    redis.call('HSET', key, 'queued_ms', ARGV[2])
+    table.insert(stale, id)
+  end
+end
+return stale
 "#;

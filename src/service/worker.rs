@@ -160,6 +160,18 @@ async fn sweep(worker: Arc<Worker>) {
             }
             Err(error) => tracing::warn!(%error, "lease sweep failed"),
         }
+        let after = Duration::from_secs(worker.config.worker.requeue_after_seconds);
+        match worker.jobs.requeue_stale(after).await {
+            Ok(ids) => {
+                for id in ids {
+                    tracing::warn!(job_id = %id, "queued too long without a worker; queued again");
+                    if let Err(error) = worker.queue.push(&id).await {
+                        tracing::error!(job_id = %id, %error, "could not queue a stale job");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "stale-job sweep failed"),
+        }
     }
 }
 

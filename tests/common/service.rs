@@ -107,6 +107,12 @@ impl Service {
         n
     }
 
+    /// The value of one of the service's settings (`SHOPSYNTH_*`).
+    pub fn setting(&self, name: &str) -> String {
+        let found = self.settings.iter().rev().find(|(k, _)| k == name);
+        found.map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no setting {name}"))
+    }
+
     /// Starts a scheduler process; returns its number.
     pub fn start_scheduler(&mut self) -> usize {
         let n = self.schedulers.len();
