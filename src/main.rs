@@ -89,17 +89,20 @@ enum Command {
     /// Serve the REST API (configuration: --config or SHOPSYNTH_CONFIG,
     /// then SHOPSYNTH_* variables).
     Serve {
+        /// The service configuration file (YAML; see deploy/service.yaml).
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Run queued jobs until SIGTERM; same configuration as `serve`.
     Worker {
+        /// The service configuration file (YAML; see deploy/service.yaml).
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Start schedules' jobs at their fire times and prune old outputs;
     /// same configuration as `serve`. Replicas may run side by side.
     Scheduler {
+        /// The service configuration file (YAML; see deploy/service.yaml).
         #[arg(long)]
         config: Option<PathBuf>,
     },
