@@ -125,9 +125,11 @@ fn bad_bodies_and_limits_answer_with_the_field_and_never_a_crash() {
     huge_body["dataset"]["columns"] = json!(vec!["x".repeat(100); 100]);
     problem(service.post("/v1/jobs", &huge_body), 413);
 
-    // No route takes DELETE: the method is not found, like the path below.
     let response = service.request(Method::DELETE, "/v1/jobs").bearer_auth(KEY).send().unwrap();
-    problem(response, 404);
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    problem(response, 405);
+    let head = service.request(Method::PUT, "/healthz").send().unwrap();
+    problem(head, 405);
     problem(service.get("/v1/nothing-here"), 404);
     problem(service.get("/v1/jobs/not-an-id"), 404);
     problem(service.get("/v1/jobs?limit=0"), 422);

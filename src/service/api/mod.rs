@@ -9,6 +9,7 @@ mod auth;
 mod jobs;
 mod paging;
 pub mod problem;
+mod routes;
 mod schedules;
 mod system;
 
@@ -105,9 +106,11 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
         config: Arc::new(config.clone()),
     });
     let body_limit = config.limits.max_body_bytes;
+    let routes = web::Data::new(routes::Routes::from_document());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(routes.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .wrap(ErrorHandlers::new().default_handler(problem::rewrite))
             .wrap(from_fn(system::request_span))
@@ -134,6 +137,7 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
             .service(system::metrics)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
             .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(routes::unrouted))
     })
     .bind(&config.listen)
     .map_err(|e| {
