@@ -87,6 +87,8 @@ fn schemathesis_finds_no_server_error_and_no_undocumented_status() {
         .arg(report.path())
         .env("SCHEMATHESIS_HOOKS", "")
         .env("NO_COLOR", "1")
+        // Its example cache (`.schemathesis/`) goes there, not into the checkout.
+        .current_dir(report.path())
         .output()
         .expect("schemathesis runs");
     let stdout = String::from_utf8_lossy(&run.stdout);
