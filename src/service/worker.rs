@@ -269,6 +269,11 @@ async fn run_claimed(worker: Arc<Worker>, id: String, mut attempt: u32) {
 
     let jobs = &worker.jobs;
     let owner = worker.name.as_str();
+    // A job that stops running has no time left to estimate.
+    if let Ok(Some(current)) = jobs.get(&id).await {
+        let progress = Progress { eta_seconds: None, ..current.progress };
+        let _ = jobs.set_progress(&id, owner, &progress).await;
+    }
     let recorded = match outcome {
         Outcome::Succeeded(result) => {
             tracing::info!(folder = %result.folder, quality = ?result.quality, "job succeeded");
