@@ -58,10 +58,6 @@ impl JobStatus {
     fn parse(text: &str) -> Option<JobStatus> {
         JobStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
-
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
-    }
 }
 
 /// What a job does.
@@ -202,7 +198,7 @@ struct Scripts {
     create: redis::Script,
     claim: redis::Script,
     renew: redis::Script,
-    set_if_owner: redis::Script,
+    as_owner: redis::Script,
     finish: redis::Script,
     hand_back: redis::Script,
     cancel: redis::Script,
@@ -224,7 +220,7 @@ impl JobStore {
             create: redis::Script::new(CREATE),
             claim: redis::Script::new(CLAIM),
             renew: redis::Script::new(RENEW),
-            set_if_owner: redis::Script::new(SET_IF_OWNER),
+            as_owner: redis::Script::new(AS_OWNER),
             finish: redis::Script::new(FINISH),
             hand_back: redis::Script::new(HAND_BACK),
             cancel: redis::Script::new(CANCEL),
@@ -375,14 +371,7 @@ impl JobStore {
 
     /// Counts one more run of a job its owner retries.
     pub async fn count_attempt(&self, id: &str, owner: &str) -> redis::RedisResult<bool> {
-        let held: i64 = self
-            .on_job(&self.scripts.set_if_owner, id)
-            .arg(owner)
-            .arg("attempts")
-            .arg("+1")
-            .invoke_async(&mut self.redis.clone())
-            .await?;
-        Ok(held == 1)
+        self.as_owner(id, owner, "HINCRBY", "attempts", "1").await
     }
 
     pub async fn set_progress(
@@ -391,19 +380,29 @@ impl JobStore {
         owner: &str,
         progress: &Progress,
     ) -> redis::RedisResult<bool> {
+        let json = serde_json::to_string(progress).expect("progress serializes");
+        self.as_owner(id, owner, "HSET", "progress", &json).await
+    }
+
+    /// Runs one hash command (`HSET`, `HINCRBY`) on `field` of a running
+    /// job, provided `owner` still holds it; `false` when it does not.
+    async fn as_owner(
+        &self,
+        id: &str,
+        owner: &str,
+        command: &str,
+        field: &str,
+        value: &str,
+    ) -> redis::RedisResult<bool> {
         let held: i64 = self
-            .on_job(&self.scripts.set_if_owner, id)
+            .on_job(&self.scripts.as_owner, id)
             .arg(owner)
-            .arg("progress")
-            .arg(serde_json::to_string(progress).expect("progress serializes"))
+            .arg(command)
+            .arg(field)
+            .arg(value)
             .invoke_async(&mut self.redis.clone())
             .await?;
         Ok(held == 1)
-    }
-
-    pub async fn cancel_requested(&self, id: &str) -> redis::RedisResult<bool> {
-        let flag: Option<String> = self.redis.clone().hget(self.job_key(id), "cancel").await?;
-        Ok(flag.is_some_and(|f| f == "1"))
     }
 
     /// Ends `owner`'s run with a final status; `false` if it was not its own.
@@ -587,16 +586,12 @@ redis.call('HSET', KEYS[1], 'lease_until', ARGV[3])
 return 1
 "#;
 
-const SET_IF_OWNER: &str = r#"
+const AS_OWNER: &str = r#"
 if redis.call('HGET', KEYS[1], 'status') ~= 'running'
   or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
   return 0
 end
-if ARGV[4] == '+1' then
-  redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-else
-  redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
-end
+redis.call(ARGV[3], KEYS[1], ARGV[4], ARGV[5])
 return 1
 "#;
 

@@ -31,8 +31,6 @@ use crate::progress::{Event, Phase};
 use crate::spec::JobSpec;
 use crate::storage::{Location, StoreOptions};
 
-/// How often the cancel flag is read while a job runs.
-const CANCEL_POLL: Duration = Duration::from_secs(1);
 /// Checkpoints live beside the run folders, not in them, so a run folder
 /// only ever holds one complete output.
 const CHECKPOINTS: &str = "_checkpoints";
@@ -269,6 +267,7 @@ async fn run_claimed(worker: Arc<Worker>, id: String, mut attempt: u32) {
 
     let jobs = &worker.jobs;
     let owner = worker.name.as_str();
+    let ended = matches!(outcome, Outcome::Succeeded(_) | Outcome::Failed(_) | Outcome::Cancelled);
     // A job that stops running has no time left to estimate.
     if let Ok(Some(current)) = jobs.get(&id).await {
         let progress = Progress { eta_seconds: None, ..current.progress };
@@ -301,21 +300,21 @@ async fn run_claimed(worker: Arc<Worker>, id: String, mut attempt: u32) {
             Ok(true)
         }
     };
-    match recorded {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!("the job was no longer this worker's when it ended"),
-        Err(error) => tracing::error!(%error, "could not record how the job ended"),
-    }
-    if let JobTask::Synthesize { spec } = &job.task
-        && job_ended(&worker, &id).await
-    {
+    let recorded = match recorded {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!("the job was no longer this worker's when it ended");
+            false
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record how the job ended");
+            false
+        }
+    };
+    // A checkpoint is kept while the job may still resume.
+    if let (true, true, JobTask::Synthesize { spec }) = (ended, recorded, &job.task) {
         discard_checkpoint(spec, &id).await;
     }
-}
-
-/// Whether the job has reached a final status (so its checkpoint can go).
-async fn job_ended(worker: &Worker, id: &str) -> bool {
-    matches!(worker.jobs.get(id).await, Ok(Some(job)) if job.status.is_finished())
 }
 
 /// Renews the lease until aborted; sets `lost` if the job is taken away.
@@ -428,7 +427,6 @@ async fn load_checkpoint(spec: &JobSpec, id: &str) -> anyhow::Result<Option<Chec
 struct Signals {
     progress: watch::Sender<Progress>,
     checkpoints: mpsc::UnboundedSender<Checkpoint>,
-    cancel: Arc<AtomicBool>,
 }
 
 async fn synthesize(
@@ -466,22 +464,20 @@ async fn synthesize(
     let initial = Progress { resumed_from_epoch: resumed_from, ..Progress::default() };
     let (progress, progress_rx) = watch::channel(initial);
     let (checkpoints, checkpoint_rx) = mpsc::unbounded_channel();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let reporter =
-        tokio::spawn(report_progress(worker.clone(), id.to_string(), progress_rx, cancel.clone()));
+    let reporter = tokio::spawn(report_progress(worker.clone(), id.to_string(), progress_rx));
     let writer = tokio::spawn(write_checkpoints(spec.clone(), id.to_string(), checkpoint_rx));
-    let signals = Signals { progress, checkpoints, cancel };
+    let signals = Signals { progress, checkpoints };
 
-    // The cancel flag is read at the end of every epoch, from the training
-    // thread itself, so a cancel is honoured within one epoch.
-    let mut flags = match cancel_reader(&worker.config.redis_url) {
-        Ok(connection) => connection,
+    let mut cancel_flag = match CancelFlag::open(&worker.config.redis_url, worker.jobs.job_key(id))
+    {
+        Ok(flag) => flag,
         Err(error) => return Outcome::Failed(error),
     };
-    let job_key = worker.jobs.job_key(id);
+    let mut cancelled = false;
     let every = worker.config.worker.checkpoint_every.max(1);
     let mut training_started = None;
     let mut listener = |event: &Event<'_>| {
+        cancelled = cancelled || cancel_flag.is_set();
         match event {
             Event::Phase(phase) => {
                 if *phase == Phase::Training {
@@ -493,22 +489,6 @@ async fn synthesize(
                 });
             }
             Event::Epoch { report, snapshot } => {
-                let read = |flags: &mut redis::Connection| -> redis::RedisResult<Option<String>> {
-                    redis::cmd("HGET").arg(&job_key).arg("cancel").query(flags)
-                };
-                // One new connection per failing epoch: Redis may have
-                // restarted underneath.
-                let flag = read(&mut flags).or_else(|_| {
-                    flags = cancel_reader(&worker.config.redis_url).map_err(|e| {
-                        redis::RedisError::from(std::io::Error::other(e.to_string()))
-                    })?;
-                    read(&mut flags)
-                });
-                match flag {
-                    Ok(Some(flag)) if flag == "1" => signals.cancel.store(true, Ordering::SeqCst),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "cancel flag unreadable this epoch"),
-                }
                 tracing::info!(
                     epoch = report.epoch,
                     epochs = report.epochs,
@@ -526,8 +506,8 @@ async fn synthesize(
                     p.updated_at = Some(chrono::Utc::now());
                 });
                 let due = report.epoch % every == 0 && report.epoch < report.epochs;
-                let (stopping, cancelled, lost) = flags_now(worker, &signals, lost);
-                let handing_back = stopping && !cancelled && !lost;
+                let stopping = worker.stopping.load(Ordering::SeqCst);
+                let handing_back = stopping && !cancelled && !lost.load(Ordering::SeqCst);
                 if due || handing_back {
                     match snapshot() {
                         Ok(checkpoint) => {
@@ -538,8 +518,8 @@ async fn synthesize(
                 }
             }
         }
-        let (stopping, cancelled, lost) = flags_now(worker, &signals, lost);
-        if stopping || cancelled || lost {
+        let stopping = worker.stopping.load(Ordering::SeqCst);
+        if stopping || cancelled || lost.load(Ordering::SeqCst) {
             std::ops::ControlFlow::Break(())
         } else {
             std::ops::ControlFlow::Continue(())
@@ -548,9 +528,8 @@ async fn synthesize(
     let result = pipeline::run(&spec, id, resume, &mut listener).await;
     drop(signals);
     let _ = writer.await;
-    reporter.abort();
+    let _ = reporter.await;
 
-    let cancelled = worker.jobs.cancel_requested(id).await.unwrap_or(false);
     match result {
         Ok(summary) => match summarize(&spec, summary).await {
             Ok(result) => Outcome::Succeeded(result),
@@ -569,19 +548,47 @@ async fn synthesize(
     }
 }
 
-/// Whether the worker is stopping, the job was cancelled, or its lease lost.
-fn flags_now(worker: &Worker, signals: &Signals, lost: &AtomicBool) -> (bool, bool, bool) {
-    (
-        worker.stopping.load(Ordering::SeqCst),
-        signals.cancel.load(Ordering::SeqCst),
-        lost.load(Ordering::SeqCst),
-    )
+/// The job's cancel flag, read from the training thread itself at every
+/// event (phase or epoch) on a plain blocking connection, so a cancel is
+/// honoured within the epoch it arrives in.
+struct CancelFlag {
+    url: String,
+    key: String,
+    connection: Option<redis::Connection>,
 }
 
-/// A plain (blocking) Redis connection for the training thread.
-fn cancel_reader(url: &str) -> anyhow::Result<redis::Connection> {
-    let client = redis::Client::open(url)?;
-    Ok(client.get_connection_with_timeout(Duration::from_secs(5))?)
+impl CancelFlag {
+    fn open(url: &str, key: String) -> anyhow::Result<CancelFlag> {
+        let mut flag = CancelFlag { url: url.to_string(), key, connection: None };
+        flag.connection = Some(flag.connect()?);
+        Ok(flag)
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        redis::Client::open(self.url.as_str())?.get_connection_with_timeout(Duration::from_secs(5))
+    }
+
+    /// Whether the flag is set; a failed read counts as not set, and the
+    /// next read connects again (Redis may have restarted).
+    fn is_set(&mut self) -> bool {
+        let connection = match self.connection.take() {
+            Some(connection) => Ok(connection),
+            None => self.connect(),
+        };
+        let read = connection.and_then(|mut connection| {
+            let flag: Option<String> =
+                redis::cmd("HGET").arg(&self.key).arg("cancel").query(&mut connection)?;
+            self.connection = Some(connection);
+            Ok(flag)
+        });
+        match read {
+            Ok(flag) => flag.is_some_and(|f| f == "1"),
+            Err(error) => {
+                tracing::warn!(%error, "cancel flag unreadable for now");
+                false
+            }
+        }
+    }
 }
 
 fn is_cancelled(error: &anyhow::Error) -> bool {
@@ -619,23 +626,17 @@ async fn check_size(worker: &Worker, spec: &JobSpec) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes progress to the job record as it changes, and reads the cancel
-/// flag, until aborted.
-async fn report_progress(
-    worker: Arc<Worker>,
-    id: String,
-    mut progress: watch::Receiver<Progress>,
-    cancel: Arc<AtomicBool>,
-) {
+/// Writes progress to the job record as it changes, until training ends
+/// (the sender is dropped).
+async fn report_progress(worker: Arc<Worker>, id: String, mut progress: watch::Receiver<Progress>) {
     loop {
         let current = progress.borrow_and_update().clone();
         if let Err(error) = worker.jobs.set_progress(&id, &worker.name, &current).await {
             tracing::warn!(%error, "progress not recorded");
         }
-        if worker.jobs.cancel_requested(&id).await.unwrap_or(false) {
-            cancel.store(true, Ordering::SeqCst);
+        if progress.changed().await.is_err() {
+            return;
         }
-        let _ = tokio::time::timeout(CANCEL_POLL, progress.changed()).await;
     }
 }
 
