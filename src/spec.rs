@@ -146,18 +146,7 @@ impl JobSpec {
 
     /// Checks values that the types alone cannot.
     pub fn validate(&self) -> Result<(), SpecError> {
-        if self.dataset.uri.trim().is_empty() {
-            return Err(invalid("dataset.uri", "must name a file"));
-        }
-        if !self.dataset.header && self.dataset.columns.is_none() {
-            return Err(invalid("dataset.columns", "required when dataset.header is false"));
-        }
-        if let Some(columns) = &self.dataset.columns {
-            let mut seen = std::collections::HashSet::new();
-            if let Some(dup) = columns.iter().find(|c| !seen.insert(c.as_str())) {
-                return Err(invalid("dataset.columns", format!("`{dup}` is named twice")));
-            }
-        }
+        self.dataset.validate()?;
         if self.model.epochs <= 0 {
             let reason = format!("must be a positive number of epochs, got {}", self.model.epochs);
             return Err(invalid("model.epochs", reason));
@@ -186,17 +175,38 @@ impl JobSpec {
 
     /// The dataset's format: as given, else from the file extension.
     pub fn dataset_format(&self) -> Result<Format, SpecError> {
-        if let Some(format) = self.dataset.format {
+        self.dataset.format()
+    }
+}
+
+impl DatasetSpec {
+    /// Checks the dataset section on its own (the API's inspect route
+    /// takes just this section); fields are named as in a job spec.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.uri.trim().is_empty() {
+            return Err(invalid("dataset.uri", "must name a file"));
+        }
+        if !self.header && self.columns.is_none() {
+            return Err(invalid("dataset.columns", "required when dataset.header is false"));
+        }
+        if let Some(columns) = &self.columns {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = columns.iter().find(|c| !seen.insert(c.as_str())) {
+                return Err(invalid("dataset.columns", format!("`{dup}` is named twice")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The format: as given, else from the file extension.
+    pub fn format(&self) -> Result<Format, SpecError> {
+        if let Some(format) = self.format {
             return Ok(format);
         }
-        Format::from_extension(&self.dataset.uri).ok_or_else(|| {
-            invalid(
-                "dataset.format",
-                format!(
-                    "cannot tell the format of `{}`; set csv, parquet or jsonl",
-                    self.dataset.uri
-                ),
-            )
+        Format::from_extension(&self.uri).ok_or_else(|| {
+            let reason =
+                format!("cannot tell the format of `{}`; set csv, parquet or jsonl", self.uri);
+            invalid("dataset.format", reason)
         })
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::{Component, Path};
 
-use crate::spec::{JobSpec, SpecError};
+use crate::spec::{DatasetSpec, JobSpec, SpecError};
 use crate::storage::{Location, StoreOptions};
 
 use super::config::ServiceConfig;
@@ -52,9 +52,7 @@ impl From<SpecError> for Rejection {
 /// configured settings.
 pub fn admit(mut spec: JobSpec, config: &ServiceConfig) -> Result<JobSpec, Rejection> {
     spec.validate()?;
-    if spec.dataset.storage != StoreOptions::default() {
-        return Err(Rejection::invalid("dataset.storage", STORAGE_FROM_CONFIG));
-    }
+    spec.dataset = admit_dataset(spec.dataset, config)?;
     if spec.output.storage != StoreOptions::default() {
         return Err(Rejection::invalid("output.storage", STORAGE_FROM_CONFIG));
     }
@@ -71,9 +69,22 @@ pub fn admit(mut spec: JobSpec, config: &ServiceConfig) -> Result<JobSpec, Rejec
             format!("at most {} rows on this service, got {}", limits.max_rows, spec.output.rows);
         return Err(Rejection::invalid("output.rows", reason));
     }
-    (spec.dataset.uri, spec.dataset.storage) = resolve(&spec.dataset.uri, "dataset.uri", config)?;
     (spec.output.uri, spec.output.storage) = resolve(&spec.output.uri, "output.uri", config)?;
     Ok(spec)
+}
+
+/// Checks a spec's dataset section and resolves its location, as
+/// [`admit`] does for a whole spec.
+pub fn admit_dataset(
+    mut dataset: DatasetSpec,
+    config: &ServiceConfig,
+) -> Result<DatasetSpec, Rejection> {
+    dataset.validate()?;
+    if dataset.storage != StoreOptions::default() {
+        return Err(Rejection::invalid("dataset.storage", STORAGE_FROM_CONFIG));
+    }
+    (dataset.uri, dataset.storage) = resolve(&dataset.uri, "dataset.uri", config)?;
+    Ok(dataset)
 }
 
 const STORAGE_FROM_CONFIG: &str =

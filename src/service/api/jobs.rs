@@ -145,11 +145,10 @@ pub(super) fn parse_query<T: for<'de> Deserialize<'de>>(query: &str) -> Result<T
 
 /// Checks that the dataset exists and is within the size limit, so a
 /// client hears now rather than after queueing.
-async fn check_dataset(spec: &JobSpec, state: &State) -> Result<(), Problem> {
-    let location = crate::storage::Location::parse(&spec.dataset.uri)
+async fn check_dataset(dataset: &DatasetSpec, state: &State) -> Result<(), Problem> {
+    let location = crate::storage::Location::parse(&dataset.uri)
         .map_err(|e| Problem::invalid("dataset.uri", e.to_string()))?;
-    let size = match tokio::time::timeout(STORE_TIMEOUT, location.size(&spec.dataset.storage)).await
-    {
+    let size = match tokio::time::timeout(STORE_TIMEOUT, location.size(&dataset.storage)).await {
         Ok(Ok(size)) => size,
         // The store failed (a missing file is not an object_store error
         // here): the service's problem, not the spec's.
@@ -242,7 +241,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, Problem> {
     let spec: JobSpec = parse_body(&body)?;
     let spec = policy::admit(spec, &state.config)?;
-    check_dataset(&spec, &state).await?;
+    check_dataset(&spec.dataset, &state).await?;
     create(&state, JobTask::Synthesize { spec }, &request).await
 }
 
@@ -562,53 +561,38 @@ impl From<ColumnSchema> for InspectedColumn {
 #[post("/datasets/inspect")]
 pub async fn inspect(state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, Problem> {
     let dataset: DatasetSpec = parse_body(&body)?;
-    // Checked as the dataset of a job would be: the same rules, one place.
-    let probe = JobSpec {
-        dataset,
-        model: Default::default(),
-        output: crate::spec::OutputSpec {
-            uri: "s3://inspect/none".to_string(),
-            rows: 1,
-            formats: vec![Format::Csv],
-            storage: Default::default(),
-        },
-    };
-    probe.validate().map_err(Rejection::from)?;
-    let (uri, storage) = policy::resolve(&probe.dataset.uri, "uri", &state.config)?;
-    if probe.dataset.storage != Default::default() {
-        return Err(Problem::invalid(
-            "storage",
-            "store settings come from the service's configuration",
-        ));
-    }
-    let mut spec = probe;
-    spec.dataset.uri = uri;
-    spec.dataset.storage = storage;
-    check_dataset(&spec, &state).await.map_err(|mut p| {
-        for e in &mut p.errors {
-            e.field = e.field.trim_start_matches("dataset.").to_string();
+    // The body is a spec's dataset section, checked by the same rules; its
+    // errors name fields as the body has them (`uri`, not `dataset.uri`).
+    let inspection = inspect_dataset(dataset, &state).await.map_err(|mut problem| {
+        for error in &mut problem.errors {
+            error.field = error.field.trim_start_matches("dataset").trim_start_matches('.').into();
         }
-        p
+        problem
     })?;
-    let format = spec.dataset_format().map_err(Rejection::from)?;
+    Ok(HttpResponse::Ok().json(inspection))
+}
+
+async fn inspect_dataset(dataset: DatasetSpec, state: &State) -> Result<Inspection, Problem> {
+    let dataset = policy::admit_dataset(dataset, &state.config)?;
+    check_dataset(&dataset, state).await?;
+    let format = dataset.format().map_err(Rejection::from)?;
     let options = ReadOptions {
-        header: spec.dataset.header,
-        columns: spec.dataset.columns.clone(),
-        on_bad_rows: spec.dataset.on_bad_rows,
+        header: dataset.header,
+        columns: dataset.columns.clone(),
+        on_bad_rows: dataset.on_bad_rows,
     };
-    let read =
-        crate::pipeline::read_table(&spec.dataset.uri, format, &options, &spec.dataset.storage)
-            .await
-            .map_err(|e| Problem::invalid("uri", format!("{e:#}")))?;
-    let schema = crate::schema::infer::infer(&read.table, &spec.dataset.schema)
-        .map_err(|e| Problem::invalid("schema", format!("{e:#}")))?;
+    let read = crate::pipeline::read_table(&dataset.uri, format, &options, &dataset.storage)
+        .await
+        .map_err(|e| Problem::invalid("dataset.uri", format!("{e:#}")))?;
+    let schema = crate::schema::infer::infer(&read.table, &dataset.schema)
+        .map_err(|e| Problem::invalid("dataset.schema", format!("{e:#}")))?;
     let plan = crate::plan::Plan::build(&read.table, &schema)
-        .map_err(|e| Problem::invalid("", format!("{e:#}")))?;
-    Ok(HttpResponse::Ok().json(Inspection {
-        dataset: spec.dataset.uri.clone(),
+        .map_err(|e| Problem::invalid("dataset", format!("{e:#}")))?;
+    Ok(Inspection {
         rows: read.table.rows(),
         skipped_rows: read.skipped.len(),
         columns: schema.columns.into_iter().map(InspectedColumn::from).collect(),
         plan: plan.describe("gan or vae"),
-    }))
+        dataset: dataset.uri,
+    })
 }
