@@ -41,6 +41,25 @@ fail() {
     exit 1
 }
 
+# Polls CHECK (a function) until it succeeds; fails with the end of LOG when
+# the server (PID) exits first or TIMEOUT seconds pass.
+#   wait_until_ready CHECK PID LOG TIMEOUT PROGRAM WHAT
+wait_until_ready() {
+    local check=$1 pid=$2 log=$3 timeout=$4 program=$5 what=$6
+    local deadline=$((SECONDS + timeout))
+    until "$check"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$log" >&2
+            fail "$program exited before it was ready (its log's end is above)"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$log" >&2
+            fail "$what was not ready after ${timeout}s (its log's end is above)"
+        fi
+        sleep 0.2
+    done
+}
+
 [[ $# -gt 0 ]] || fail "give a command to run, e.g. tests/support/with-services.sh cargo nextest run"
 command -v weed >/dev/null ||
     fail "weed (SeaweedFS) is not on PATH; run through \`make test\`, which installs it"
@@ -164,18 +183,9 @@ redis_ping() {
     timeout 5 redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null || true
 }
 
-deadline=$((SECONDS + REDIS_READY_TIMEOUT_S))
-until [[ "$(redis_ping)" == PONG ]]; do
-    if ! kill -0 "$redis_pid" 2>/dev/null; then
-        tail -n 30 "$workdir/redis.log" >&2
-        fail "redis-server exited before it was ready (its log's end is above)"
-    fi
-    if ((SECONDS >= deadline)); then
-        tail -n 30 "$workdir/redis.log" >&2
-        fail "Redis at $redis_url was not ready after ${REDIS_READY_TIMEOUT_S}s (its log's end is above)"
-    fi
-    sleep 0.2
-done
+redis_ready() { [[ "$(redis_ping)" == PONG ]]; }
+wait_until_ready redis_ready "$redis_pid" "$workdir/redis.log" "$REDIS_READY_TIMEOUT_S" \
+    "redis-server" "Redis at $redis_url"
 # A PONG could come from some other Redis that took the port first, in which
 # case ours failed to bind; make sure the one answering is ours.
 timeout 5 redis-cli -h 127.0.0.1 -p "$redis_port" info server 2>/dev/null |
@@ -192,19 +202,12 @@ bucket_listing_status() {
         "$endpoint/$1?list-type=2" || true
 }
 
-deadline=$((SECONDS + S3_READY_TIMEOUT_S))
-until [[ "$(bucket_listing_status "$BUCKET")" == 200 &&
-    "$(bucket_listing_status "$SECOND_BUCKET")" == 200 ]]; do
-    if ! kill -0 "$weed_pid" 2>/dev/null; then
-        tail -n 30 "$workdir/weed.log" >&2
-        fail "SeaweedFS exited before S3 was ready (its log's end is above)"
-    fi
-    if ((SECONDS >= deadline)); then
-        tail -n 30 "$workdir/weed.log" >&2
-        fail "S3 at $endpoint was not ready after ${S3_READY_TIMEOUT_S}s (its log's end is above)"
-    fi
-    sleep 0.5
-done
+s3_ready() {
+    [[ "$(bucket_listing_status "$BUCKET")" == 200 &&
+        "$(bucket_listing_status "$SECOND_BUCKET")" == 200 ]]
+}
+wait_until_ready s3_ready "$weed_pid" "$workdir/weed.log" "$S3_READY_TIMEOUT_S" \
+    "SeaweedFS" "S3 at $endpoint"
 
 # --- Running the command ---------------------------------------------------
 

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::State;
+use crate::service::jobs::JobStatus;
 use crate::storage::Location;
 
 /// How long readiness waits for each dependency.
@@ -140,7 +141,7 @@ pub async fn metrics(state: web::Data<State>) -> Result<HttpResponse, super::pro
     for (status, n) in &counts {
         let _ = writeln!(text, "shopsynth_jobs{{status=\"{}\"}} {n}", status.as_str());
     }
-    let queued = counts.iter().find(|(s, _)| s.as_str() == "queued").map_or(0, |(_, n)| *n);
+    let queued = counts.iter().find(|(s, _)| *s == JobStatus::Queued).map_or(0, |(_, n)| *n);
     let _ = writeln!(text, "# HELP shopsynth_queue_depth Jobs waiting for a worker.");
     let _ = writeln!(text, "# TYPE shopsynth_queue_depth gauge");
     let _ = writeln!(text, "shopsynth_queue_depth {queued}");
