@@ -319,7 +319,13 @@ async fn evaluate(
         pipeline::read_table(synthetic, synthetic_format, &synthetic_options, &store).await?.table;
     let schema = infer(&real_table, &BTreeMap::new())?;
     check_same_columns(&schema, &synthetic_table, synthetic)?;
-    let report = shopsynth::evaluate::evaluate(&real_table, &synthetic_table, &schema);
+    let report = shopsynth::evaluate::evaluate(&shopsynth::evaluate::Inputs {
+        real: &real_table,
+        synthetic: &synthetic_table,
+        holdout: None,
+        schema: &schema,
+        seed: 42,
+    });
     let text = serde_json::to_string_pretty(&report)?;
     match out {
         Some(uri) => {

@@ -142,7 +142,13 @@ pub async fn run(
     emit(listener, Phase::Evaluating)?;
     let report = RunReport {
         dataset: summarize(spec, &source, &saved, rows),
-        evaluation: evaluate::evaluate(real, &synthetic, &saved.schema),
+        evaluation: evaluate::evaluate(&evaluate::Inputs {
+            real,
+            synthetic: &synthetic,
+            holdout: None,
+            schema: &saved.schema,
+            seed: spec.model.seed,
+        }),
     };
     lap("evaluate", &mut timings);
 

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-use shopsynth::evaluate::{Quality, evaluate, sdv_metadata};
+use shopsynth::evaluate::{Quality, quality, sdv_metadata};
 use shopsynth::schema::infer::infer;
 use shopsynth::schema::{ColumnSchema, Kind, Schema};
 use shopsynth::table::{self, Column, Format, ReadOptions, Table};
@@ -73,7 +73,7 @@ fn check_dataset(relative: &str) {
         let bytes = table::write(&synthetic, Format::Csv).expect("the synthetic table is written");
         std::fs::write(&synthetic_path, bytes).expect("the synthetic CSV is written");
 
-        let ours = evaluate(&real, &synthetic, &schema).quality;
+        let ours = quality(&real, &synthetic, &schema);
         let theirs = sdmetrics(&python, &real_path, &synthetic_path, &metadata_path);
         assert_agree(&ours, &theirs, &format!("{relative} ({variant:?})"));
     }

@@ -1,22 +1,39 @@
 //! Scores a synthetic table against the real one it was learnt from.
 //!
-//! The report has four parts. [`quality`] reproduces SDMetrics' single-table
-//! QualityReport, so that our headline number can be checked against the
-//! tool most papers and users quote. [`similarity`] compares each column's
-//! profile and checks identifiers (catalogue keys stay valid, subjects do
-//! not leak). [`behaviour`] looks at what an e-commerce log is about: how
-//! many events each subject makes, how popularity spreads over items, and
-//! the mix of behaviour types. `left_out` says which real columns the
-//! synthetic table does not hold, and why.
+//! The report answers three questions. Is the synthetic table like the real
+//! one? [`quality`] reproduces SDMetrics' single-table QualityReport, so
+//! that our headline number can be checked against the tool most papers and
+//! users quote; [`similarity`] compares each column's profile and checks
+//! identifiers; [`behaviour`] looks at what an e-commerce log is about
+//! (events per subject, popularity, behaviour mix); [`detection`] asks a
+//! classifier to tell the two apart. Does it leak anyone? [`privacy`]
+//! measures distances to the closest real row, exact copies, and copied
+//! subjects. Would a recommender trained on it work on real users?
+//! [`utility`] trains recommenders both ways and scores them on real users.
+//!
+//! "Real" here is the training part of the real table. The [`holdout`], real
+//! rows the model never saw, is scored the same way beside the synthetic
+//! table, so that every figure has a real reference: a synthetic table
+//! cannot be expected to beat fresh real data.
 //!
 //! Every cell of both tables is read through the real table's schema: the
 //! synthetic table has the real column names (possibly fewer columns) and no
 //! schema of its own.
 
 mod behaviour;
+pub mod detection;
+pub mod distributions;
+pub mod holdout;
 mod metadata;
+pub mod page;
+pub mod privacy;
 mod quality;
+pub mod roles;
 mod similarity;
+pub mod utility;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +47,12 @@ pub use behaviour::{
 pub use metadata::sdv_metadata;
 pub use quality::{ColumnShape, PairMetric, PairTrend, Quality, ShapeMetric};
 pub use similarity::{ColumnSimilarity, KeyCoverage, Similarity, SubjectLeakage};
+
+use detection::Detection;
+use distributions::ColumnDistribution;
+use holdout::Split;
+use privacy::Privacy;
+use utility::Utility;
 
 /// Why free-text columns are absent from the synthetic table.
 const TEXT_REASON: &str = "free text is not learnt";
@@ -47,8 +70,56 @@ pub struct Report {
     /// Behaviour-log statistics; present when the schema has a subject id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behaviour: Option<Behaviour>,
+    /// The real holdout scored like the synthetic table; absent when the
+    /// job kept no holdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutReference>,
+    pub privacy: Privacy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
+    /// Recommender utility; behaviour logs split by time only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<Utility>,
+    /// Per-column plot data for the page.
+    pub distributions: Vec<ColumnDistribution>,
     /// Real columns that were not scored, each with the reason.
     pub left_out: Vec<LeftOut>,
+    /// Report sections that were not computed, each with the reason.
+    #[serde(default)]
+    pub omitted: Vec<Omitted>,
+    /// Seconds each part of the report took.
+    #[serde(default)]
+    pub timings_s: BTreeMap<String, f64>,
+}
+
+/// What the real holdout scores against the training part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutReference {
+    pub split: Split,
+    pub quality: Quality,
+    pub similarity: Similarity,
+}
+
+/// A report section that was not computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Omitted {
+    pub section: String,
+    pub reason: String,
+}
+
+/// What the evaluator compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The real rows the model learnt from (the whole real table when no
+    /// holdout was kept).
+    pub real: &'a Table,
+    pub synthetic: &'a Table,
+    /// Real rows kept out of training, and how they were chosen.
+    pub holdout: Option<(&'a Table, &'a Split)>,
+    /// The real table's schema; both tables are read through it.
+    pub schema: &'a Schema,
+    /// Seeds every sample and model the report draws.
+    pub seed: u64,
 }
 
 /// A real column the report does not score.
@@ -66,14 +137,94 @@ struct Compared<'a> {
     synthetic: &'a [Option<String>],
 }
 
-/// Scores `synthetic` against `real`, reading both through `schema`.
-pub fn evaluate(real: &Table, synthetic: &Table, schema: &Schema) -> Report {
+/// Scores the synthetic table against the real one, with the holdout as
+/// the reference.
+#[tracing::instrument(skip_all, fields(real = inputs.real.rows(), synthetic = inputs.synthetic.rows()))]
+pub fn evaluate(inputs: &Inputs) -> Report {
+    let Inputs { real, synthetic, schema, seed, .. } = *inputs;
+    let holdout = inputs.holdout.map(|(table, _)| table);
+    let mut clock = Clock::default();
+    let mut omitted = Vec::new();
+
     let compared = compared_columns(real, synthetic, schema);
+    let quality = clock.time("quality", || quality::score(&compared));
+    let similarity = clock.time("similarity", || similarity::score(&compared));
+    let behaviour = clock.time("behaviour", || behaviour::score(&compared));
+
+    let reference = inputs.holdout.map(|(table, split)| {
+        clock.time("holdout", || {
+            let compared = compared_columns(real, table, schema);
+            HoldoutReference {
+                split: split.clone(),
+                quality: quality::score(&compared),
+                similarity: similarity::score(&compared),
+            }
+        })
+    });
+    if inputs.holdout.is_none() {
+        omitted.push(omit("holdout", "the job kept no real rows out of training"));
+    }
+
+    let privacy = clock.time("privacy", || privacy::score(real, synthetic, holdout, schema, seed));
+    let detection = clock.time("detection", || {
+        detection::score(real, synthetic, holdout, schema, seed)
+            .map_err(|reason| omitted.push(omit("detection", &reason)))
+            .ok()
+    });
+    let utility = clock.time("utility", || match inputs.holdout {
+        Some((table, split)) if split.method == holdout::SplitMethod::Time => {
+            utility::score(real, synthetic, table, schema, seed)
+                .map_err(|reason| omitted.push(omit("utility", &reason)))
+                .ok()
+        }
+        _ => {
+            let reason = "recommender utility needs a behaviour log (subject and time columns) \
+                          with a holdout split by time";
+            omitted.push(omit("utility", reason));
+            None
+        }
+    });
+    let distributions =
+        clock.time("distributions", || distributions::distributions(real, synthetic, schema));
+
     Report {
-        quality: quality::score(&compared),
-        similarity: similarity::score(&compared),
-        behaviour: behaviour::score(&compared),
+        quality,
+        similarity,
+        behaviour,
+        holdout: reference,
+        privacy,
+        detection,
+        utility,
+        distributions,
         left_out: left_out(real, synthetic, schema),
+        omitted,
+        timings_s: clock.laps,
+    }
+}
+
+/// SDMetrics' quality score alone, for callers that need nothing else.
+pub fn quality(real: &Table, synthetic: &Table, schema: &Schema) -> Quality {
+    quality::score(&compared_columns(real, synthetic, schema))
+}
+
+fn omit(section: &str, reason: &str) -> Omitted {
+    Omitted { section: section.to_string(), reason: reason.to_string() }
+}
+
+/// Seconds spent in each part of the report.
+#[derive(Default)]
+struct Clock {
+    laps: BTreeMap<String, f64>,
+}
+
+impl Clock {
+    fn time<T>(&mut self, part: &str, work: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let result = work();
+        let seconds = start.elapsed().as_secs_f64();
+        tracing::debug!(part, seconds, "report part done");
+        self.laps.insert(part.to_string(), seconds);
+        result
     }
 }
 
@@ -138,6 +289,10 @@ mod tests {
         ])
     }
 
+    fn inputs<'a>(real: &'a Table, synthetic: &'a Table, schema: &'a Schema) -> Inputs<'a> {
+        Inputs { real, synthetic, holdout: None, schema, seed: 7 }
+    }
+
     fn hinted_schema(table: &Table) -> Schema {
         let hint = |role| crate::schema::infer::ColumnHint {
             kind: crate::schema::infer::HintKind::Id,
@@ -158,7 +313,7 @@ mod tests {
         let schema = hinted_schema(&real);
         let mut synthetic = real.clone();
         synthetic.columns.retain(|c| c.name != "note" && c.name != "item_id");
-        let report = evaluate(&real, &synthetic, &schema);
+        let report = evaluate(&inputs(&real, &synthetic, &schema));
         let left: Vec<(&str, &str)> =
             report.left_out.iter().map(|l| (l.column.as_str(), l.reason.as_str())).collect();
         assert_eq!(left, [("item_id", ABSENT_REASON), ("note", TEXT_REASON)]);
@@ -169,7 +324,7 @@ mod tests {
         let users = ["u1", "u2", "u1", "u3", "u2", "u1", "u4", "u4"];
         let real = shop_table(&users);
         let schema = hinted_schema(&real);
-        let report = evaluate(&real, &real, &schema);
+        let report = evaluate(&inputs(&real, &real, &schema));
         let text = serde_json::to_string(&report).expect("reports serialise");
         let back: Report = serde_json::from_str(&text).expect("reports deserialise");
         assert_eq!(back.left_out, report.left_out);
