@@ -35,6 +35,7 @@ test: torch tools redis
 
 bench: torch
 	cargo bench --locked --bench training
+	cargo bench --locked --bench report
 
 lint: torch
 	cargo fmt --check

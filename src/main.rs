@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use shopsynth::evaluate::{self, holdout, page};
 use shopsynth::pipeline;
 use shopsynth::progress::Console;
 use shopsynth::schema::infer::infer;
@@ -70,9 +71,20 @@ enum Command {
         real: String,
         #[arg(long)]
         synthetic: String,
+        /// Real rows the synthetic data was not learnt from, read like
+        /// --real: scored beside it as the real reference, and the later
+        /// events that recommender utility is measured on.
+        #[arg(long)]
+        holdout: Option<String>,
         /// Where to write report.json (default: standard output).
         #[arg(long)]
         out: Option<String>,
+        /// Also write the report as a self-contained page (report.html).
+        #[arg(long)]
+        html: Option<String>,
+        /// Seeds the report's samples and models.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
         /// The synthetic file has a header line even though --no-header
         /// describes the real one (shopsynth's own output always has one).
         #[arg(long)]
@@ -213,8 +225,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run { spec, run_id, dataset, output } => run(spec, run_id, dataset, output).await,
         Command::Sample { model, rows, seed, out } => sample(&model, rows, seed, &out).await,
-        Command::Evaluate { real, synthetic, out, synthetic_header, read } => {
-            evaluate(&real, &synthetic, out.as_deref(), synthetic_header, &read).await
+        Command::Evaluate { real, synthetic, holdout, out, html, seed, synthetic_header, read } => {
+            let files = EvaluateFiles { real, synthetic, holdout, out, html };
+            evaluate(&files, seed, synthetic_header, &read).await
         }
         Command::Inspect { dataset, read } => inspect(&dataset, &read).await,
         Command::Serve { config } => {
@@ -302,39 +315,103 @@ async fn sample(model: &str, rows: i64, seed: u64, out: &str) -> anyhow::Result<
     Ok(())
 }
 
+/// The files `evaluate` reads and writes.
+struct EvaluateFiles {
+    real: String,
+    synthetic: String,
+    holdout: Option<String>,
+    out: Option<String>,
+    html: Option<String>,
+}
+
 async fn evaluate(
-    real: &str,
-    synthetic: &str,
-    out: Option<&str>,
+    files: &EvaluateFiles,
+    seed: u64,
     synthetic_header: bool,
     read: &ReadArgs,
 ) -> anyhow::Result<()> {
     let store = StoreOptions::default();
     let options = read.options();
-    let real_table = pipeline::read_table(real, read.format(real)?, &options, &store).await?.table;
+    let real = read_file(&files.real, read, &options, &store).await?;
+    let holdout = match &files.holdout {
+        Some(uri) => Some(read_file(uri, read, &options, &store).await?),
+        None => None,
+    };
     let synthetic_options =
         ReadOptions { header: options.header || synthetic_header, ..options.clone() };
-    let synthetic_format = read.format(synthetic)?;
-    let synthetic_table =
-        pipeline::read_table(synthetic, synthetic_format, &synthetic_options, &store).await?.table;
-    let schema = infer(&real_table, &BTreeMap::new())?;
-    check_same_columns(&schema, &synthetic_table, synthetic)?;
-    let report = shopsynth::evaluate::evaluate(&shopsynth::evaluate::Inputs {
-        real: &real_table,
-        synthetic: &synthetic_table,
-        holdout: None,
+    let synthetic = read_file(&files.synthetic, read, &synthetic_options, &store).await?;
+
+    let schema = infer(&real, &BTreeMap::new())?;
+    check_same_columns(&schema, &synthetic, &files.synthetic)?;
+    if let (Some(table), Some(uri)) = (&holdout, &files.holdout) {
+        check_real_columns(&real, table, uri)?;
+    }
+    let split = holdout.as_ref().map(|table| holdout::given(&real, table, &schema));
+    let reference = match (&holdout, &split) {
+        (Some(table), Some(split)) => Ok((table, split)),
+        _ => Err("no --holdout file was given"),
+    };
+    let report = evaluate::evaluate(&evaluate::Inputs {
+        real: &real,
+        synthetic: &synthetic,
+        holdout: reference,
         schema: &schema,
-        seed: 42,
+        seed,
     });
+
+    if let Some(uri) = &files.html {
+        let context = page::PageContext {
+            title: format!("shopsynth report: {}", files.synthetic),
+            facts: vec![
+                ("real".to_string(), format!("{} ({} rows)", files.real, real.rows())),
+                (
+                    "synthetic".to_string(),
+                    format!("{} ({} rows)", files.synthetic, synthetic.rows()),
+                ),
+            ],
+        };
+        write_new(uri, page::render(&report, &context), &store).await?;
+        eprintln!("page: {uri}");
+    }
     let text = serde_json::to_string_pretty(&report)?;
-    match out {
+    match &files.out {
         Some(uri) => {
-            let location = shopsynth::storage::Location::parse(uri)?;
-            pipeline::refuse_existing(&location, &store).await?;
-            location.write(bytes::Bytes::from(text), &store).await?;
-            eprintln!("report: {location} (quality {})", score(report.quality.overall));
+            write_new(uri, text, &store).await?;
+            eprintln!("report: {uri} (quality {})", score(report.quality.overall));
         }
         None => print_stdout(&text)?,
+    }
+    Ok(())
+}
+
+async fn read_file(
+    uri: &str,
+    read: &ReadArgs,
+    options: &ReadOptions,
+    store: &StoreOptions,
+) -> anyhow::Result<shopsynth::table::Table> {
+    Ok(pipeline::read_table(uri, read.format(uri)?, options, store).await?.table)
+}
+
+/// Writes a file that must not exist yet.
+async fn write_new(uri: &str, text: String, store: &StoreOptions) -> anyhow::Result<()> {
+    let location = shopsynth::storage::Location::parse(uri)?;
+    pipeline::refuse_existing(&location, store).await?;
+    location.write(bytes::Bytes::from(text), store).await
+}
+
+/// A holdout file is real data: it must have exactly the real columns.
+fn check_real_columns(
+    real: &shopsynth::table::Table,
+    holdout: &shopsynth::table::Table,
+    file: &str,
+) -> anyhow::Result<()> {
+    if real.names() != holdout.names() {
+        anyhow::bail!(
+            "{file} does not have the real file's columns: expected [{}], found [{}]",
+            real.names().join(", "),
+            holdout.names().join(", ")
+        );
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::encode::Encoder;
-use crate::evaluate::{self, Report};
+use crate::evaluate::{self, Report, holdout, page};
 use crate::model::{self, Checkpoint, ModelKind, Network, NetworkConfig, TrainError, TrainOptions};
 use crate::output::{FileEntry, RunFolder};
 use crate::plan::Plan;
@@ -126,7 +126,8 @@ pub async fn run(
     lap("read", &mut timings);
 
     emit(listener, Phase::Planning)?;
-    let real = &source.table;
+    let parts = hold_out(spec, &source.table)?;
+    let real = parts.as_ref().map_or(&source.table, |p| &p.training);
     let schema = infer(real, &spec.dataset.schema)?;
     let plan = Plan::build(real, &schema)?;
     lap("plan", &mut timings);
@@ -140,20 +141,21 @@ pub async fn run(
     lap("sample", &mut timings);
 
     emit(listener, Phase::Evaluating)?;
-    let report = RunReport {
-        dataset: summarize(spec, &source, &saved, rows),
-        evaluation: evaluate::evaluate(&evaluate::Inputs {
-            real,
-            synthetic: &synthetic,
-            holdout: None,
-            schema: &saved.schema,
-            seed: spec.model.seed,
-        }),
-    };
+    let evaluation = evaluate::evaluate(&evaluate::Inputs {
+        real,
+        synthetic: &synthetic,
+        holdout: parts.as_ref().map(|p| (&p.holdout, &p.split)).map_err(String::as_str),
+        schema: &saved.schema,
+        seed: spec.model.seed,
+    });
+    let report = RunReport { dataset: summarize(spec, &source, &saved, rows), evaluation };
+    let page = render_page(&report, run_id, spec, device);
     lap("evaluate", &mut timings);
 
     emit(listener, Phase::Writing)?;
-    let written = write_outputs(&mut folder, spec, &synthetic, &report, &saved, &network).await;
+    let report_files = ReportFiles { report: &report, page };
+    let written =
+        write_outputs(&mut folder, spec, &synthetic, &report_files, &saved, &network).await;
     if let Err(error) = written {
         folder.abandon().await;
         return Err(error);
@@ -172,7 +174,9 @@ pub async fn run(
         versions: versions(),
         device: format!("{device:?}"),
         rows: BTreeMap::from([
-            ("real", real.rows()),
+            ("real", source.table.rows()),
+            ("training", real.rows()),
+            ("holdout", parts.as_ref().map_or(0, |p| p.holdout.rows())),
             ("skipped", source.skipped.len()),
             ("synthetic", synthetic.rows()),
         ]),
@@ -190,6 +194,28 @@ pub async fn run(
         skipped_rows: source.skipped.len(),
         device: format!("{device:?}").to_lowercase(),
     })
+}
+
+/// Splits off the spec's holdout share; `Err` carries why there is none,
+/// which the report states. The split reads the schema inferred from the
+/// whole table, which only decides whether the table is a behaviour log.
+fn hold_out(spec: &JobSpec, table: &Table) -> anyhow::Result<Result<holdout::Parts, String>> {
+    let share = spec.report.holdout;
+    if share == 0.0 {
+        return Ok(Err("the spec sets report.holdout to 0".to_string()));
+    }
+    let schema = infer(table, &spec.dataset.schema)?;
+    let parts = holdout::split(table, &schema, share, spec.model.seed);
+    match &parts {
+        Ok(parts) => tracing::info!(
+            method = ?parts.split.method,
+            training = parts.training.rows(),
+            holdout = parts.holdout.rows(),
+            "real rows held out"
+        ),
+        Err(reason) => tracing::warn!(%reason, "training on every real row"),
+    }
+    Ok(parts)
 }
 
 fn emit(listener: &mut Listener<'_>, phase: Phase) -> anyhow::Result<()> {
@@ -364,11 +390,47 @@ fn summarize(
     }
 }
 
+/// report.html for a run: the report with the run's facts on top.
+fn render_page(report: &RunReport, run_id: &str, spec: &JobSpec, device: Device) -> String {
+    let dataset = &report.dataset;
+    let split = report.evaluation.holdout.as_ref().map(|h| &h.split);
+    let training = split.map_or(dataset.rows, |s| s.training_rows);
+    let holdout = split.map_or("none".to_string(), |s| {
+        format!("{} rows ({:?} split)", s.holdout_rows, s.method).to_lowercase()
+    });
+    let model = format!(
+        "{} for {} epochs on {}",
+        format!("{:?}", spec.model.kind).to_uppercase(),
+        spec.model.epochs,
+        format!("{device:?}").to_lowercase()
+    );
+    let facts = [
+        ("run", run_id.to_string()),
+        ("dataset", dataset.uri.clone()),
+        ("real rows", dataset.rows.to_string()),
+        ("training rows", training.to_string()),
+        ("holdout", holdout),
+        ("synthetic rows", dataset.synthetic_rows.to_string()),
+        ("model", model),
+    ];
+    let context = page::PageContext {
+        title: format!("shopsynth report: {}", dataset.uri),
+        facts: facts.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    };
+    page::render(&report.evaluation, &context)
+}
+
+/// The report in its two forms, written side by side.
+struct ReportFiles<'a> {
+    report: &'a RunReport,
+    page: String,
+}
+
 async fn write_outputs(
     folder: &mut RunFolder,
     spec: &JobSpec,
     synthetic: &Table,
-    report: &RunReport,
+    report: &ReportFiles<'_>,
     saved: &SavedModel,
     network: &Network,
 ) -> anyhow::Result<()> {
@@ -376,7 +438,8 @@ async fn write_outputs(
         let bytes = table::write(synthetic, *format)?;
         folder.put(&format!("data.{}", format.extension()), bytes).await?;
     }
-    folder.put("report.json", serde_json::to_vec_pretty(report)?).await?;
+    folder.put("report.json", serde_json::to_vec_pretty(report.report)?).await?;
+    folder.put("report.html", report.page.clone().into_bytes()).await?;
     let metadata = evaluate::sdv_metadata(&saved.schema);
     folder.put("metadata.json", serde_json::to_vec_pretty(&metadata)?).await?;
     folder.put(MODEL_JSON, serde_json::to_vec(saved)?).await?;

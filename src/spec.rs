@@ -22,6 +22,8 @@ pub struct JobSpec {
     #[serde(default)]
     pub model: ModelSpec,
     pub output: OutputSpec,
+    #[serde(default)]
+    pub report: ReportSpec,
 }
 
 /// The real table and how to read it.
@@ -93,6 +95,32 @@ pub struct OutputSpec {
     #[serde(default, skip_serializing_if = "is_default")]
     pub storage: StoreOptions,
 }
+
+/// How the job judges its own output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// Share of the real rows kept out of training and scored beside the
+    /// synthetic table as its real reference: the latest events of a
+    /// behaviour log, random rows otherwise. 0 keeps none (and the report
+    /// then has no references and no recommender utility).
+    #[serde(default = "default_holdout")]
+    #[schema(minimum = 0.0, maximum = 0.5)]
+    pub holdout: f64,
+}
+
+impl Default for ReportSpec {
+    fn default() -> Self {
+        ReportSpec { holdout: default_holdout() }
+    }
+}
+
+fn default_holdout() -> f64 {
+    0.2
+}
+
+/// Largest holdout share: beyond it the model learns from too little.
+pub const MAX_HOLDOUT: f64 = 0.5;
 
 fn yes() -> bool {
     true
@@ -169,6 +197,11 @@ impl JobSpec {
         if let Some(twice) = self.output.formats.iter().find(|f| !seen.insert(**f)) {
             let reason = format!("`{}` is named twice", twice.extension());
             return Err(invalid("output.formats", reason));
+        }
+        let holdout = self.report.holdout;
+        if !(0.0..=MAX_HOLDOUT).contains(&holdout) {
+            let reason = format!("must be a share between 0 and {MAX_HOLDOUT}, got {holdout}");
+            return Err(invalid("report.holdout", reason));
         }
         Ok(())
     }
@@ -261,6 +294,18 @@ mod tests {
         let text = r#"{"dataset": {"uri": "a.parquet"}, "output": {"uri": "o", "rows": 1}}"#;
         let spec = JobSpec::parse(text).unwrap();
         assert_eq!(spec.dataset_format().unwrap(), Format::Parquet);
+    }
+
+    #[test]
+    fn the_holdout_share_defaults_to_a_fifth_and_is_bounded() {
+        assert_eq!(JobSpec::parse(MINIMAL).unwrap().report.holdout, 0.2);
+        let none = format!("{MINIMAL}report: {{holdout: 0}}\n");
+        assert_eq!(JobSpec::parse(&none).unwrap().report.holdout, 0.0);
+        for share in ["0.6", "-0.1", "1"] {
+            let text = format!("{MINIMAL}report: {{holdout: {share}}}\n");
+            let error = JobSpec::parse(&text).unwrap_err().to_string();
+            assert!(error.starts_with("report.holdout: must be a share"), "{error}");
+        }
     }
 
     #[test]

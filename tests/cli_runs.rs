@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 
@@ -83,6 +83,81 @@ fn a_run_writes_manifest_last_with_checksums_of_every_file() {
     let again = shopsynth(&["run", spec.to_str().unwrap(), "--run-id", "retail"]);
     assert!(!again.status.success(), "a finished run id must not be overwritten");
     assert!(stderr(&again).contains("already holds a finished run"));
+}
+
+/// The first `lines` Taobao events split at the time that leaves a fifth
+/// later, written as training.csv and holdout.csv with a header.
+fn taobao_split(dir: &Path, lines: usize) -> (PathBuf, PathBuf) {
+    let text = std::fs::read_to_string(TAOBAO).unwrap();
+    let rows: Vec<&str> = text.lines().take(lines).collect();
+    let time = |row: &str| row.rsplit(',').next().unwrap().parse::<i64>().unwrap();
+    let mut times: Vec<i64> = rows.iter().map(|r| time(r)).collect();
+    times.sort();
+    let cutoff = times[times.len() * 4 / 5];
+    let header = "user_id,item_id,category_id,behavior_type,timestamp\n";
+    let part = |later: bool| -> String {
+        let kept = rows.iter().filter(|r| (time(r) > cutoff) == later);
+        header.to_string() + &kept.map(|r| format!("{r}\n")).collect::<String>()
+    };
+    (write(dir, "training.csv", part(false)), write(dir, "holdout.csv", part(true)))
+}
+
+#[test]
+fn evaluate_with_a_holdout_calls_a_copied_log_a_leak_and_writes_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (training, holdout) = taobao_split(dir.path(), 20_000);
+    let (report, page) = (dir.path().join("report.json"), dir.path().join("report.html"));
+    let training = training.to_str().unwrap();
+    let output = shopsynth(&[
+        "evaluate",
+        "--real",
+        training,
+        "--synthetic",
+        training,
+        "--holdout",
+        holdout.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+
+    assert_eq!(report["holdout"]["split"]["method"], "time", "the holdout file is later");
+    let privacy = &report["privacy"];
+    let rows = &privacy["exact_copies"]["synthetic_rows"];
+    assert_eq!(&privacy["exact_copies"]["synthetic"], rows, "every copied row is a copy");
+    assert_eq!(privacy["synthetic"]["median"], 0.0);
+    assert_eq!(privacy["closer_than_holdout_median"], 1.0, "{privacy}");
+    assert!(privacy["subjects"]["real_ids"].as_u64().unwrap() > 0, "real ids are found");
+
+    let auc = report["detection"]["synthetic"]["auc"].as_f64().unwrap();
+    assert!(auc < 0.6, "a copy cannot be told from the real rows: AUC {auc}");
+
+    for model in report["utility"]["models"].as_array().unwrap() {
+        if model["model"] == "bpr" {
+            continue;
+        }
+        let (real, synthetic) = (&model["real"], &model["synthetic"]);
+        assert_eq!(real, synthetic, "a copy trains {} exactly like the real log", model["model"]);
+    }
+
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.matches("<svg").count() > 5, "a plot per column and the heat map");
+}
+
+#[test]
+fn evaluate_refuses_a_holdout_with_other_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (training, _) = taobao_split(dir.path(), 2_000);
+    let training = training.to_str().unwrap();
+    let output =
+        shopsynth(&["evaluate", "--real", training, "--synthetic", training, "--holdout", ADULT]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("adult.csv does not have the real file's columns"), "{message}");
 }
 
 #[test]

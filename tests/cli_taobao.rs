@@ -1,7 +1,9 @@
 //! The Taobao behaviour job end to end, checking the facts the issue names:
 //! the cut-off last line is reported, the output has exactly the rows asked,
 //! every item id is real and keeps its real category, no real user id
-//! appears, and behaviour types and timestamps stay in the real sets.
+//! appears, and behaviour types and timestamps stay in the real sets; and
+//! the report answers likeness, privacy and recommender utility with real
+//! references, as JSON and as a page with a plot per column.
 
 mod common;
 
@@ -79,6 +81,79 @@ fn check_taobao_output(kind: &str) {
     assert_eq!(report["dataset"]["skipped_examples"][0]["line"], 84476);
     assert!(run.join("manifest.json").exists());
     assert!(run.join("data.parquet").exists());
+    check_report(&report, 3000);
+    check_page(&run.join("report.html"));
+}
+
+fn number(value: &serde_json::Value, path: &str) -> f64 {
+    let found = path.split('.').fold(value, |v, key| &v[key]);
+    found.as_f64().unwrap_or_else(|| panic!("report.{path} should be a number, is {found}"))
+}
+
+fn share(value: &serde_json::Value, path: &str) -> f64 {
+    let found = number(value, path);
+    assert!((0.0..=1.0).contains(&found), "report.{path} = {found} is not in [0, 1]");
+    found
+}
+
+/// The figures a reader of the Taobao report is promised.
+fn check_report(report: &serde_json::Value, synthetic_rows: u64) {
+    let split = &report["holdout"]["split"];
+    assert_eq!(split["method"], "time", "a behaviour log is split by time: {split}");
+    let (training, held) = (number(split, "training_rows"), number(split, "holdout_rows"));
+    assert_eq!(training + held, 84475.0, "every readable row is on one side");
+    assert!((held / 84475.0 - 0.2).abs() < 0.01, "about a fifth is held out: {held}");
+
+    for side in ["quality", "holdout.quality"] {
+        share(report, &format!("{side}.overall"));
+        share(report, &format!("{side}.column_shapes"));
+    }
+
+    let privacy = &report["privacy"];
+    for side in ["synthetic", "holdout"] {
+        share(privacy, &format!("{side}.median"));
+        assert!(number(privacy, &format!("{side}.rows")) > 0.0);
+    }
+    share(privacy, "closer_than_holdout_median");
+    let copies = number(privacy, "exact_copies.synthetic");
+    assert!(copies <= synthetic_rows as f64);
+    assert_eq!(number(privacy, "exact_copies.synthetic_rows"), synthetic_rows as f64);
+    assert_eq!(privacy["subjects"]["real_ids"], 0, "no real user id: {privacy}");
+    assert_eq!(privacy["subjects"]["copied"], 0, "no real sequence copied: {privacy}");
+    assert!(privacy["method"].as_str().is_some_and(|m| !m.is_empty()));
+
+    share(report, "detection.synthetic.auc");
+    share(report, "detection.holdout.auc");
+
+    let utility = &report["utility"];
+    assert!(number(utility, "test_users") > 0.0);
+    let models: Vec<&str> =
+        utility["models"].as_array().unwrap().iter().map(|m| m["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["popularity", "item_cooccurrence", "bpr"]);
+    for model in utility["models"].as_array().unwrap() {
+        for side in ["real", "synthetic", "combined"] {
+            share(model, &format!("{side}.recall"));
+            share(model, &format!("{side}.ndcg"));
+        }
+    }
+    let popularity = &utility["models"][0];
+    assert!(number(popularity, "real.recall") > 0.0, "popular items are bought again");
+    number(popularity, "ratio.recall");
+    number(popularity, "ratio.ndcg");
+}
+
+/// report.html stands alone and has a plot for each of the five columns.
+fn check_page(path: &Path) {
+    let page = std::fs::read_to_string(path).expect("report.html is written beside report.json");
+    for column in ["user_id", "item_id", "category_id", "behavior_type", "timestamp"] {
+        assert!(page.contains(column), "the page names column {column}");
+    }
+    let plots = page.matches("<svg").count();
+    assert!(plots > 5, "a plot per column plus the pair heat map, found {plots} plots");
+    let outside = ["src=\"http", "href=\"http", "@import", "<script"];
+    for reference in outside {
+        assert!(!page.contains(reference), "the page must not load {reference}");
+    }
 }
 
 #[test]

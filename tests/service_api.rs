@@ -207,6 +207,7 @@ fn a_queued_job_cancels_at_once_and_only_once() {
     let body = problem(service.post(&format!("/v1/jobs/{id}/cancel"), &json!({})), 409);
     assert!(body["detail"].as_str().unwrap().contains("already finished"), "{body}");
     problem(service.get(&format!("/v1/jobs/{id}/report")), 409);
+    problem(service.get(&format!("/v1/jobs/{id}/report.html")), 409);
     problem(service.post(&format!("/v1/jobs/{id}/samples"), &json!({"rows": 5})), 409);
     let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
     problem(service.post(&format!("/v1/jobs/{unknown}/cancel"), &json!({})), 404);

@@ -70,6 +70,7 @@ fn a_submitted_job_writes_data_report_model_and_manifest_to_the_bucket() {
         "metadata.json",
         "model/model.json",
         "model/weights.pt",
+        "report.html",
         "report.json",
     ];
     assert_eq!(files, expected);
@@ -82,6 +83,14 @@ fn a_submitted_job_writes_data_report_model_and_manifest_to_the_bucket() {
     assert_eq!(report.status(), 200);
     let report: Value = report.json().unwrap();
     assert_eq!(report["quality"]["overall"], job["result"]["quality"]);
+    assert_eq!(job["links"]["report_html"], format!("/v1/jobs/{id}/report.html"));
+    let page = service.get(&format!("/v1/jobs/{id}/report.html"));
+    assert_eq!(page.status(), 200);
+    let header = |name: &str| page.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    assert!(header("content-security-policy").starts_with("default-src 'none'"));
+    let page = page.text().unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("behavior_type"), "{page:.300}");
 
     // More rows from the trained model, without training again.
     let response = service.post(&format!("/v1/jobs/{id}/samples"), &json!({"rows": 40, "seed": 7}));

@@ -37,8 +37,13 @@ pub struct Split {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitMethod {
+    /// The latest events were held out.
     Time,
+    /// Rows drawn at random were held out.
     Random,
+    /// The caller gave the holdout as its own file, and it is not wholly
+    /// later than the training rows.
+    Given,
 }
 
 /// The two parts of a split table.
@@ -77,10 +82,46 @@ pub fn split(table: &Table, schema: &Schema, share: f64, seed: u64) -> Result<Pa
     Ok(Parts { training, holdout, split })
 }
 
+/// Describes a holdout the caller gave as its own table: a time split when
+/// the table is a behaviour log and every holdout event is later than every
+/// training event, else [`SplitMethod::Given`].
+pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
+    let mut split = Split {
+        method: SplitMethod::Given,
+        column: None,
+        share: holdout.rows() as f64 / (training.rows() + holdout.rows()).max(1) as f64,
+        training_rows: training.rows(),
+        holdout_rows: holdout.rows(),
+        cutoff: None,
+    };
+    let time = roles::time(schema).filter(|_| roles::is_behaviour_log(schema));
+    let Some(time) = time else {
+        return split;
+    };
+    let times = |table: &Table| -> Vec<f64> {
+        let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells[..]);
+        cells.iter().filter_map(|c| time.number(c.as_deref())).collect()
+    };
+    let last_training = times(training).into_iter().reduce(f64::max);
+    let first_holdout = times(holdout).into_iter().reduce(f64::min);
+    if let (Some(last), Some(first)) = (last_training, first_holdout)
+        && first > last
+    {
+        split.method = SplitMethod::Time;
+        split.column = Some(time.name.clone());
+        split.cutoff = Some(time.format_number(last));
+    }
+    split
+}
+
 /// Marks the rows later than the time that leaves about `wanted` rows
 /// after it; `None` when ties leave no row strictly later (all events at
 /// one instant), so that the caller falls back to a random split.
-fn split_by_time(table: &Table, schema: &Schema, wanted: usize) -> Option<(Vec<bool>, String, String)> {
+fn split_by_time(
+    table: &Table,
+    schema: &Schema,
+    wanted: usize,
+) -> Option<(Vec<bool>, String, String)> {
     let time = roles::time(schema)?;
     let cells = &table.column(&time.name)?.cells;
     let times: Vec<Option<f64>> = cells.iter().map(|c| time.number(c.as_deref())).collect();
@@ -122,4 +163,106 @@ fn select(table: &Table, held: &[bool], keep: bool) -> Table {
         })
         .collect();
     Table::new(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::schema::IdRole;
+    use crate::schema::infer::{ColumnHint, HintKind, infer};
+
+    fn column(name: &str, cells: Vec<String>) -> Column {
+        Column { name: name.into(), cells: cells.into_iter().map(Some).collect() }
+    }
+
+    /// A log of 100 events by 10 users, one event a minute, shuffled so
+    /// that row order says nothing about time.
+    fn log() -> (Table, Schema) {
+        let order: Vec<usize> = (0..100).map(|i| (i * 37) % 100).collect();
+        let table = Table::new(vec![
+            column("user_id", order.iter().map(|i| format!("u{}", i % 10)).collect()),
+            column("item_id", order.iter().map(|i| format!("i{}", i % 7)).collect()),
+            column("ts", order.iter().map(|i| (1_500_000_000 + 60 * i).to_string()).collect()),
+        ]);
+        let hint = |kind, format: Option<&str>, role| ColumnHint {
+            kind,
+            format: format.map(String::from),
+            role,
+        };
+        let hints = BTreeMap::from([
+            ("user_id".to_string(), hint(HintKind::Id, None, Some(IdRole::Subject))),
+            ("item_id".to_string(), hint(HintKind::Id, None, Some(IdRole::Key))),
+            ("ts".to_string(), hint(HintKind::Datetime, Some("unix_seconds"), None)),
+        ]);
+        let schema = infer(&table, &hints).expect("the log has a schema");
+        (table, schema)
+    }
+
+    fn times(table: &Table) -> Vec<i64> {
+        let cells = &table.column("ts").unwrap().cells;
+        cells.iter().map(|c| c.as_deref().unwrap().parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_behaviour_log_holds_out_its_latest_events() {
+        let (table, schema) = log();
+        let parts = split(&table, &schema, 0.2, 1).unwrap();
+        assert_eq!(parts.split.method, SplitMethod::Time);
+        assert_eq!((parts.split.training_rows, parts.split.holdout_rows), (80, 20));
+        let last_training = times(&parts.training).into_iter().max().unwrap();
+        let first_holdout = times(&parts.holdout).into_iter().min().unwrap();
+        assert_eq!(last_training, 1_500_000_000 + 60 * 79);
+        assert_eq!(first_holdout, last_training + 60);
+        assert_eq!(parts.split.cutoff.as_deref(), Some("1500004740"));
+    }
+
+    #[test]
+    fn other_tables_hold_out_random_rows_reproducibly() {
+        let (mut table, _) = log();
+        table.columns.retain(|c| c.name != "user_id");
+        let schema = infer(&table, &BTreeMap::new()).unwrap();
+        let first = split(&table, &schema, 0.25, 9).unwrap();
+        let again = split(&table, &schema, 0.25, 9).unwrap();
+        let other = split(&table, &schema, 0.25, 10).unwrap();
+        assert_eq!(first.split.method, SplitMethod::Random);
+        assert_eq!(first.holdout.rows(), 25);
+        assert_eq!(first.holdout, again.holdout);
+        assert_ne!(first.holdout, other.holdout);
+        let mut all = times(&first.training);
+        all.extend(times(&first.holdout));
+        all.sort();
+        let mut original = times(&table);
+        original.sort();
+        assert_eq!(all, original, "every row lands on exactly one side");
+    }
+
+    #[test]
+    fn events_at_one_instant_fall_back_to_a_random_split() {
+        let (mut table, schema) = log();
+        let ts = table.columns.iter_mut().find(|c| c.name == "ts").unwrap();
+        ts.cells.iter_mut().for_each(|c| *c = Some("1500000000".into()));
+        let parts = split(&table, &schema, 0.2, 1).unwrap();
+        assert_eq!(parts.split.method, SplitMethod::Random);
+        assert_eq!(parts.holdout.rows(), 20);
+    }
+
+    #[test]
+    fn a_share_too_small_for_the_table_is_refused() {
+        let (table, schema) = log();
+        let error = split(&table, &schema, 0.001, 1).unwrap_err();
+        assert!(error.contains("of 100 rows leaves no rows"), "{error}");
+    }
+
+    #[test]
+    fn a_given_holdout_is_a_time_split_only_when_wholly_later() {
+        let (table, schema) = log();
+        let parts = split(&table, &schema, 0.2, 1).unwrap();
+        let later = given(&parts.training, &parts.holdout, &schema);
+        assert_eq!(later.method, SplitMethod::Time);
+        assert_eq!(later.cutoff, parts.split.cutoff);
+        let mixed = given(&parts.holdout, &parts.training, &schema);
+        assert_eq!(mixed.method, SplitMethod::Given);
+    }
 }

@@ -114,8 +114,9 @@ pub struct Inputs<'a> {
     /// holdout was kept).
     pub real: &'a Table,
     pub synthetic: &'a Table,
-    /// Real rows kept out of training, and how they were chosen.
-    pub holdout: Option<(&'a Table, &'a Split)>,
+    /// Real rows kept out of training and how they were chosen, or why
+    /// there are none.
+    pub holdout: Result<(&'a Table, &'a Split), &'a str>,
     /// The real table's schema; both tables are read through it.
     pub schema: &'a Schema,
     /// Seeds every sample and model the report draws.
@@ -142,7 +143,7 @@ struct Compared<'a> {
 #[tracing::instrument(skip_all, fields(real = inputs.real.rows(), synthetic = inputs.synthetic.rows()))]
 pub fn evaluate(inputs: &Inputs) -> Report {
     let Inputs { real, synthetic, schema, seed, .. } = *inputs;
-    let holdout = inputs.holdout.map(|(table, _)| table);
+    let holdout = inputs.holdout.ok().map(|(table, _)| table);
     let mut clock = Clock::default();
     let mut omitted = Vec::new();
 
@@ -151,7 +152,7 @@ pub fn evaluate(inputs: &Inputs) -> Report {
     let similarity = clock.time("similarity", || similarity::score(&compared));
     let behaviour = clock.time("behaviour", || behaviour::score(&compared));
 
-    let reference = inputs.holdout.map(|(table, split)| {
+    let reference = inputs.holdout.ok().map(|(table, split)| {
         clock.time("holdout", || {
             let compared = compared_columns(real, table, schema);
             HoldoutReference {
@@ -161,8 +162,8 @@ pub fn evaluate(inputs: &Inputs) -> Report {
             }
         })
     });
-    if inputs.holdout.is_none() {
-        omitted.push(omit("holdout", "the job kept no real rows out of training"));
+    if let Err(reason) = inputs.holdout {
+        omitted.push(omit("holdout", reason));
     }
 
     let privacy = clock.time("privacy", || privacy::score(real, synthetic, holdout, schema, seed));
@@ -172,7 +173,7 @@ pub fn evaluate(inputs: &Inputs) -> Report {
             .ok()
     });
     let utility = clock.time("utility", || match inputs.holdout {
-        Some((table, split)) if split.method == holdout::SplitMethod::Time => {
+        Ok((table, split)) if split.method == holdout::SplitMethod::Time => {
             utility::score(real, synthetic, table, schema, seed)
                 .map_err(|reason| omitted.push(omit("utility", &reason)))
                 .ok()
@@ -290,7 +291,7 @@ mod tests {
     }
 
     fn inputs<'a>(real: &'a Table, synthetic: &'a Table, schema: &'a Schema) -> Inputs<'a> {
-        Inputs { real, synthetic, holdout: None, schema, seed: 7 }
+        Inputs { real, synthetic, holdout: Err("no holdout in this test"), schema, seed: 7 }
     }
 
     fn hinted_schema(table: &Table) -> Schema {

@@ -57,6 +57,7 @@ pub struct Links {
     #[serde(rename = "self")]
     pub this: String,
     pub report: String,
+    pub report_html: String,
     pub cancel: String,
     pub samples: String,
 }
@@ -85,6 +86,7 @@ impl From<JobRecord> for JobView {
             origin: job.origin,
             links: Links {
                 report: format!("{base}/report"),
+                report_html: format!("{base}/report.html"),
                 cancel: format!("{base}/cancel"),
                 samples: format!("{base}/samples"),
                 this: base,
@@ -344,8 +346,8 @@ pub async fn cancel(
 #[schema(value_type = Object)]
 pub struct Report(serde_json::Value);
 
-/// The job's report: data summary and quality, similarity and behaviour
-/// scores.
+/// The job's report: data summary, quality with its holdout reference,
+/// privacy, detection, recommender utility and per-column distributions.
 #[utoipa::path(
     get, path = "/v1/jobs/{id}/report", tag = "jobs",
     params(("id" = String, Path, description = "The job id")),
@@ -362,7 +364,49 @@ pub async fn report(
     state: web::Data<State>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let job = find(&state, &id).await?;
+    let (location, bytes) = run_file(&state, &id, "report.json").await?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::new(StatusCode::NOT_FOUND, format!("{location} is not a report: {e}"))
+    })?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// What the report page may load: nothing but its own inline styles and
+/// SVG, so data that reaches the page (labels, column names) cannot fetch
+/// or run anything even if it slipped past escaping.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/// The job's report as one self-contained page, with a plot per column.
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}/report.html", tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "report.html: no scripts, no network", body = String, content_type = "text/html"),
+        (status = 404, description = "No such job, or its page is no longer in the store", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has no report (yet)", body = Problem, content_type = "application/problem+json"),
+        CommonErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[get("/jobs/{id}/report.html")]
+pub async fn report_page(
+    state: web::Data<State>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let (_, bytes) = run_file(&state, &id, "report.html").await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", PAGE_POLICY))
+        .body(bytes))
+}
+
+/// Reads one file of a succeeded synthesis job's run folder.
+async fn run_file(
+    state: &State,
+    id: &str,
+    name: &str,
+) -> Result<(crate::storage::Location, bytes::Bytes), Problem> {
+    let job = find(state, id).await?;
     let (Some(result), JobTask::Synthesize { spec }) = (&job.result, &job.task) else {
         let detail = format!(
             "job {id} has no report: it is {} and reports come with succeeded synthesis jobs",
@@ -372,7 +416,7 @@ pub async fn report(
     };
     let location = crate::storage::Location::parse(&result.folder)
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .join("report.json");
+        .join(name);
     if location.local_path().is_some() {
         policy::resolve(&location.to_string(), "report", &state.config).map_err(|r| {
             Problem::new(StatusCode::NOT_FOUND, format!("{location} is not readable: {}", r.reason))
@@ -384,10 +428,7 @@ pub async fn report(
         return Err(Problem::new(StatusCode::NOT_FOUND, detail));
     }
     let bytes = with_timeout(location.read(&store)).await?;
-    let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::new(StatusCode::NOT_FOUND, format!("{location} is not a report: {e}"))
-    })?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok((location, bytes))
 }
 
 /// How long a route waits for the object store.

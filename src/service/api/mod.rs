@@ -49,6 +49,7 @@ pub struct State {
         jobs::get,
         jobs::cancel,
         jobs::report,
+        jobs::report_page,
         jobs::sample,
         jobs::inspect,
         schedules::create,
@@ -122,6 +123,7 @@ pub async fn serve(config: ServiceConfig) -> anyhow::Result<()> {
                     .service(jobs::get)
                     .service(jobs::cancel)
                     .service(jobs::report)
+                    .service(jobs::report_page)
                     .service(jobs::sample)
                     .service(jobs::inspect)
                     .service(schedules::create)
