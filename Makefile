@@ -19,7 +19,7 @@ export CARGO_TERM_COLOR ?= auto
 
 BIN := target/release/shopsynth
 
-.PHONY: build demo test bench lint torch tools redis clean
+.PHONY: build demo test bench lint torch tools packages clean
 
 build: torch
 	cargo build --release --locked
@@ -28,7 +28,7 @@ build: torch
 demo: build
 	$(BIN) run jobs/taobao-behaviour.yaml --dataset "$(DATA)" --output "$(DEMO_OUT)"
 
-test: torch tools redis
+test: torch tools packages
 	command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 	PATH="$(TOOLS_VENV)/bin:$$PATH" SHOPSYNTH_TOOLS_PYTHON="$(TOOLS_VENV)/bin/python" \
 		tests/support/with-services.sh cargo nextest run --release --locked --no-fail-fast
@@ -53,12 +53,17 @@ $(TORCH_VENV)/.complete:
 		"$(TORCH_VENV)/torch"
 	touch "$@"
 
-# The service tests start a private redis-server; Debian's package has it.
-redis:
-	@command -v redis-server >/dev/null || { \
+# Debian packages the tests need: the service tests start a private
+# redis-server, and the report-page test opens report.html in a headless
+# Chromium. Installed when missing and this is a root shell with apt-get.
+PACKAGES := redis-server chromium
+
+packages:
+	@missing=""; for p in $(PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { \
 		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || { \
-			echo "make test needs redis-server: install Debian's redis-server package" >&2; exit 1; }; \
-		apt-get update -qq && apt-get install -y -qq redis-server; }
+			echo "make test needs Debian's$$missing: install them" >&2; exit 1; }; \
+		apt-get update -qq && apt-get install -y -qq $$missing; }
 
 tools: $(TOOLS_VENV)/.complete
 

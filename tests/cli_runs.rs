@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 
@@ -83,23 +83,6 @@ fn a_run_writes_manifest_last_with_checksums_of_every_file() {
     let again = shopsynth(&["run", spec.to_str().unwrap(), "--run-id", "retail"]);
     assert!(!again.status.success(), "a finished run id must not be overwritten");
     assert!(stderr(&again).contains("already holds a finished run"));
-}
-
-/// The first `lines` Taobao events split at the time that leaves a fifth
-/// later, written as training.csv and holdout.csv with a header.
-fn taobao_split(dir: &Path, lines: usize) -> (PathBuf, PathBuf) {
-    let text = std::fs::read_to_string(TAOBAO).unwrap();
-    let rows: Vec<&str> = text.lines().take(lines).collect();
-    let time = |row: &str| row.rsplit(',').next().unwrap().parse::<i64>().unwrap();
-    let mut times: Vec<i64> = rows.iter().map(|r| time(r)).collect();
-    times.sort();
-    let cutoff = times[times.len() * 4 / 5];
-    let header = "user_id,item_id,category_id,behavior_type,timestamp\n";
-    let part = |later: bool| -> String {
-        let kept = rows.iter().filter(|r| (time(r) > cutoff) == later);
-        header.to_string() + &kept.map(|r| format!("{r}\n")).collect::<String>()
-    };
-    (write(dir, "training.csv", part(false)), write(dir, "holdout.csv", part(true)))
 }
 
 #[test]

@@ -65,3 +65,20 @@ pub fn run_folder(out: &Path) -> PathBuf {
     assert_eq!(runs.len(), 1, "expected one run folder in {}", out.display());
     runs.remove(0)
 }
+
+/// The first `lines` Taobao events split at the time that leaves a fifth
+/// later, written as training.csv and holdout.csv with a header.
+pub fn taobao_split(dir: &Path, lines: usize) -> (PathBuf, PathBuf) {
+    let text = std::fs::read_to_string(TAOBAO).unwrap();
+    let rows: Vec<&str> = text.lines().take(lines).collect();
+    let time = |row: &str| row.rsplit(',').next().unwrap().parse::<i64>().unwrap();
+    let mut times: Vec<i64> = rows.iter().map(|r| time(r)).collect();
+    times.sort();
+    let cutoff = times[times.len() * 4 / 5];
+    let header = "user_id,item_id,category_id,behavior_type,timestamp\n";
+    let part = |later: bool| -> String {
+        let kept = rows.iter().filter(|r| (time(r) > cutoff) == later);
+        header.to_string() + &kept.map(|r| format!("{r}\n")).collect::<String>()
+    };
+    (write(dir, "training.csv", part(false)), write(dir, "holdout.csv", part(true)))
+}
