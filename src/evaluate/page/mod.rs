@@ -125,6 +125,7 @@ fn reference_line(report: &Report) -> String {
         }
         (SplitMethod::Time, None) => "the latest events".to_string(),
         (SplitMethod::Random, _) => "rows drawn at random".to_string(),
+        (SplitMethod::Given, _) => "a file given beside the real one".to_string(),
     };
     let text = format!(
         "Real reference: {} real rows kept out of training ({} of the table, {how}), scored \

@@ -122,11 +122,13 @@ fn detection() -> Detection {
             rows_per_side: 400,
             auc: 0.6123,
             fold_aucs: vec![0.6, 0.61, 0.62, 0.6, 0.63],
+            left_out: vec![],
         },
         holdout: Some(DetectionScore {
             rows_per_side: 200,
             auc: 0.5351,
             fold_aucs: vec![0.52, 0.55, 0.53, 0.54, 0.53],
+            left_out: vec![],
         }),
     }
 }
