@@ -127,8 +127,12 @@ fn check_report(report: &serde_json::Value, synthetic_rows: u64) {
 
     let utility = &report["utility"];
     assert!(number(utility, "test_users") > 0.0);
-    let models: Vec<&str> =
-        utility["models"].as_array().unwrap().iter().map(|m| m["model"].as_str().unwrap()).collect();
+    let models: Vec<&str> = utility["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
     assert_eq!(models, ["popularity", "item_cooccurrence", "bpr"]);
     for model in utility["models"].as_array().unwrap() {
         for side in ["real", "synthetic", "combined"] {
