@@ -89,6 +89,9 @@ fn colour_pixels(path: &Path) -> (usize, usize) {
         pixel.iter().zip(colour).all(|(p, c)| p.abs_diff(c) <= TOLERANCE)
     };
     rgb.fold((0, 0), |(real, synthetic), pixel| {
-        (real + usize::from(near(pixel, REAL_FILL)), synthetic + usize::from(near(pixel, SYNTHETIC)))
+        (
+            real + usize::from(near(pixel, REAL_FILL)),
+            synthetic + usize::from(near(pixel, SYNTHETIC)),
+        )
     })
 }
