@@ -67,6 +67,10 @@ pub struct Privacy {
     /// Present when the schema has a subject id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subjects: Option<SubjectPrivacy>,
+    /// What a reader must know to read the figures, such as why a time
+    /// split's holdout sits farther from training than unseen rows would.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Distances to the closest training row, summarised; every figure is 0
@@ -161,6 +165,7 @@ pub fn score(
         closer_than_holdout_median: closer,
         exact_copies: exact_copies(&space, !read.is_empty()),
         subjects: subjects(&tables, schema, &space),
+        notes: Vec::new(),
     }
 }
 

@@ -93,6 +93,9 @@ pub fn privacy(privacy: &Privacy) -> String {
         lines.push(("Sequences", checked));
     }
     html.push_str(&facts(&lines));
+    for note in &privacy.notes {
+        html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(note)));
+    }
     html
 }
 
@@ -123,6 +126,11 @@ pub fn detection(detection: Option<&Detection>, omitted: &[Omitted]) -> String {
     let mut rows = vec![side("Synthetic vs training", &detection.synthetic)];
     rows.extend(detection.holdout.as_ref().map(|h| side("Holdout vs training", h)));
     html.push_str(&table(&["Separation", "Rows per side", "AUC", "Fold AUCs"], &rows));
+    let scores = std::iter::once(&detection.synthetic).chain(&detection.holdout);
+    for left in scores.flat_map(|score| &score.left_out) {
+        let line = format!("Without {}: {}.", left.column, left.reason);
+        html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(&line)));
+    }
     html
 }
 

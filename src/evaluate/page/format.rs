@@ -24,9 +24,21 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
-/// A score in 0..1 with three decimals.
+/// A score in 0..1 with three decimals, or two significant digits below
+/// 0.01, so that small figures such as Recall@20 on a sparse log do not
+/// all read 0.000.
 pub fn score(value: Option<f64>) -> String {
-    value.map_or_else(|| ABSENT.to_string(), |v| format!("{v:.3}"))
+    value.map_or_else(
+        || ABSENT.to_string(),
+        |v| {
+            if v != 0.0 && v.abs() < 0.01 {
+                let decimals = (1.0 - v.abs().log10().floor()) as usize;
+                format!("{v:.decimals$}")
+            } else {
+                format!("{v:.3}")
+            }
+        },
+    )
 }
 
 /// A share as a percentage with one decimal.
@@ -136,5 +148,9 @@ mod tests {
         assert_eq!(change(Some(0.031)), "+3.1%");
         assert_eq!(part_of(1, 4), "1 of 4 (25.0%)");
         assert_eq!(date_label(1.7e9, 10.0 * DAY), "2023-11-14");
+        assert_eq!(score(Some(0.9415)), "0.942");
+        assert_eq!(score(Some(0.0021)), "0.0021");
+        assert_eq!(score(Some(0.000036)), "0.000036");
+        assert_eq!(score(Some(0.0)), "0.000");
     }
 }

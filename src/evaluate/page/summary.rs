@@ -69,10 +69,28 @@ fn quality_rows(report: &Report) -> Vec<Row> {
             "How well relationships between columns are kept, over the pairs that count.",
         ),
     ];
+    let like_for_like = report.holdout.as_ref().and_then(|h| h.synthetic_quality.as_ref());
+    let same: [Option<f64>; 3] =
+        like_for_like.map_or([None; 3], |q| [q.overall, q.column_shapes, q.column_pair_trends]);
+    let without = report
+        .holdout
+        .as_ref()
+        .map(|h| h.left_out.iter().map(|l| escape(&l.column)).collect::<Vec<_>>().join(", "));
     figures
         .into_iter()
-        .map(|(figure, synthetic, reference, reading)| {
-            Row::new(figure, format::score(synthetic), format::score(reference), reading)
+        .zip(same)
+        .map(|((figure, synthetic, reference, reading), same)| {
+            let mut synthetic = format::score(synthetic);
+            let mut reference = format::score(reference);
+            if like_for_like.is_some() {
+                let without = without.clone().unwrap_or_default();
+                synthetic.push_str(&format!(
+                    "<span class=\"note\">without {without}: {}</span>",
+                    format::score(same)
+                ));
+                reference.push_str(&format!("<span class=\"note\">without {without}</span>"));
+            }
+            Row::new(figure, synthetic, reference, reading)
         })
         .collect()
 }

@@ -110,6 +110,7 @@ fn privacy() -> Privacy {
             checked: 37,
             copied: 0,
         }),
+        notes: vec![],
     }
 }
 
@@ -210,8 +211,10 @@ fn report() -> Report {
         behaviour: Some(behaviour()),
         holdout: Some(HoldoutReference {
             split,
+            left_out: vec![],
             quality: quality(&real, &holdout, &schema),
             similarity: empty(),
+            synthetic_quality: None,
         }),
         privacy: privacy(),
         detection: Some(detection()),
