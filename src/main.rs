@@ -300,6 +300,7 @@ async fn run(
     );
     eprintln!("data:   {}", data.join("  "));
     eprintln!("report: {}/report.json (quality {})", summary.folder, score(summary.quality));
+    eprintln!("page:   {}/report.html", summary.folder);
     eprintln!("model:  {}/model/", summary.folder);
     Ok(())
 }

@@ -26,7 +26,7 @@ use rand::seq::{SliceRandom, index};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{LeftOut, roles};
+use super::{LeftOut, roles, thousands};
 use crate::schema::{ColumnSchema, IdRole, Kind, Schema};
 use crate::table::Table;
 
@@ -128,23 +128,10 @@ fn describe(synthetic: &DetectionScore, holdout: Option<&DetectionScore>) -> Str
     let mut text = format!(
         "logistic regression (linfa-logistic, L2 alpha {ALPHA}), {FOLDS}-fold stratified \
          cross-validation, {} rows per side",
-        grouped(synthetic.rows_per_side)
+        thousands(synthetic.rows_per_side)
     );
     if let Some(holdout) = holdout.filter(|h| h.rows_per_side != synthetic.rows_per_side) {
-        text.push_str(&format!(" ({} for the holdout)", grouped(holdout.rows_per_side)));
-    }
-    text
-}
-
-/// Writes a count with thousands separators, as the report's prose does.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut text = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
+        text.push_str(&format!(" ({} for the holdout)", thousands(holdout.rows_per_side)));
     }
     text
 }

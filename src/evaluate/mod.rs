@@ -271,6 +271,20 @@ fn later_holdout_note(real: &Table, holdout: &Table, schema: &Schema) -> Option<
     ))
 }
 
+/// A count with thousands separated by commas, as the report's prose and
+/// page write counts.
+pub(crate) fn thousands(count: usize) -> String {
+    let digits = count.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
+}
+
 fn omit(section: &str, reason: &str) -> Omitted {
     Omitted { section: section.to_string(), reason: reason.to_string() }
 }

@@ -28,7 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::roles;
+use super::{roles, thousands};
 use crate::schema::{ColumnSchema, IdRole, Kind, Schema};
 use crate::table::Table;
 
@@ -610,19 +610,6 @@ fn sampled(taken: usize, rows: usize, what: &str) -> String {
     } else {
         format!("a random sample of {} of {} {what} rows", thousands(taken), thousands(rows))
     }
-}
-
-/// A count with thousands separators, as the report reads it.
-fn thousands(count: usize) -> String {
-    let digits = count.to_string();
-    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
 }
 
 /// Counts synthetic and holdout rows equal to a training row; none are

@@ -53,15 +53,7 @@ pub fn change(value: Option<f64>) -> String {
 
 /// A count with thousands separated by commas.
 pub fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    crate::evaluate::thousands(n)
 }
 
 /// `part` of `whole` rows and the share it is.
