@@ -332,6 +332,15 @@ async fn evaluate(
     read: &ReadArgs,
 ) -> anyhow::Result<()> {
     let store = StoreOptions::default();
+    let targets: Vec<&String> = files.out.iter().chain(&files.html).collect();
+    if let [out, html] = targets[..]
+        && out == html
+    {
+        anyhow::bail!("--out and --html both name {out}; give the page its own file");
+    }
+    for uri in targets {
+        check_new(uri, &store).await?;
+    }
     let options = read.options();
     let real = read_file(&files.real, read, &options, &store).await?;
     let holdout = match &files.holdout {
@@ -392,6 +401,16 @@ async fn read_file(
     store: &StoreOptions,
 ) -> anyhow::Result<shopsynth::table::Table> {
     Ok(pipeline::read_table(uri, read.format(uri)?, options, store).await?.table)
+}
+
+/// Refuses an output path that exists or is a folder, before any work is
+/// done, so that a refusal never comes after another file was written.
+async fn check_new(uri: &str, store: &StoreOptions) -> anyhow::Result<()> {
+    let location = shopsynth::storage::Location::parse(uri)?;
+    if location.local_path().is_some_and(|path| path.is_dir()) {
+        anyhow::bail!("{location} is a folder; name a file to write");
+    }
+    pipeline::refuse_existing(&location, store).await
 }
 
 /// Writes a file that must not exist yet.

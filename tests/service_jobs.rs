@@ -90,7 +90,7 @@ fn a_submitted_job_writes_data_report_model_and_manifest_to_the_bucket() {
     assert_eq!(header("content-type"), "text/html; charset=utf-8");
     assert!(header("content-security-policy").starts_with("default-src 'none'"));
     let page = page.text().unwrap();
-    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("behavior_type"), "{page:.300}");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("category_id"), "{page:.300}");
 
     // More rows from the trained model, without training again.
     let response = service.post(&format!("/v1/jobs/{id}/samples"), &json!({"rows": 40, "seed": 7}));

@@ -65,6 +65,10 @@ pub struct EventsSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Popularity {
     pub key: String,
+    /// Real rows the real curve reads: a random sample as large as the
+    /// synthetic table when the real table is larger.
+    #[serde(default)]
+    pub real_rows: usize,
     pub real: PopularityCurve,
     pub synthetic: PopularityCurve,
 }
@@ -102,12 +106,14 @@ pub struct LabelShare {
     pub synthetic: f64,
 }
 
-/// The behaviour statistics; `None` without a subject id column.
-pub(super) fn score(compared: &[Compared]) -> Option<Behaviour> {
+/// The behaviour statistics; `None` without a subject id column. `sized`
+/// pairs the synthetic columns with a real sample of the same size, which
+/// popularity reads: its shares depend on how many rows there are.
+pub(super) fn score(compared: &[Compared], sized: &[Compared]) -> Option<Behaviour> {
     let subject = compared.iter().find(|c| has_role(c, IdRole::Subject))?;
     Some(Behaviour {
         events_per_subject: events_per_subject(subject),
-        popularity: item_key(compared).map(popularity),
+        popularity: item_key(sized).map(popularity),
         behaviour_mix: compared.iter().find(|c| names_behaviour(c)).map(behaviour_mix),
     })
 }
@@ -176,6 +182,7 @@ fn popularity(key: &Compared) -> Popularity {
     let curve = |cells| popularity_curve(counts(key.schema, cells).into_values().collect());
     Popularity {
         key: key.schema.name.clone(),
+        real_rows: key.real.len(),
         real: curve(key.real),
         synthetic: curve(key.synthetic),
     }

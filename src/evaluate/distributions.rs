@@ -87,10 +87,20 @@ pub enum Axis {
 struct Sides<'a> {
     real: &'a [Option<String>],
     synthetic: Option<&'a [Option<String>]>,
+    /// The real column in a sample as large as the synthetic table, for
+    /// plots whose shape depends on the number of rows.
+    sized: &'a [Option<String>],
 }
 
-/// One distribution per real column, in the real table's column order.
-pub fn distributions(real: &Table, synthetic: &Table, schema: &Schema) -> Vec<ColumnDistribution> {
+/// One distribution per real column, in the real table's column order;
+/// `sized` is a real sample as large as the synthetic table (or the real
+/// table itself), which popularity ranks read.
+pub fn distributions(
+    real: &Table,
+    synthetic: &Table,
+    sized: &Table,
+    schema: &Schema,
+) -> Vec<ColumnDistribution> {
     real.columns
         .iter()
         .map(|column| {
@@ -105,12 +115,15 @@ pub fn distributions(real: &Table, synthetic: &Table, schema: &Schema) -> Vec<Co
 
             let other = synthetic.column(&column.name).map(|c| c.cells.as_slice());
             let absent = match (&column_schema.kind, other) {
-                (Kind::Text, _) => Some(TEXT_REASON),
+                (Kind::Text, None) => Some(TEXT_REASON),
                 (_, None) => Some(ABSENT_REASON),
                 _ => None,
             };
-            let sides =
-                Sides { real: &column.cells, synthetic: other.filter(|_| absent.is_none()) };
+            let sides = Sides {
+                real: &column.cells,
+                synthetic: other.filter(|_| absent.is_none()),
+                sized: sized.column(&column.name).map_or(&column.cells, |c| &c.cells),
+            };
 
             let (plot, caption) = draw(column_schema, &sides);
             let caption = match absent {
@@ -147,7 +160,7 @@ fn draw(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
         Kind::Id { role: IdRole::Key } => key_ranks(schema, sides),
         Kind::Id { role: IdRole::Subject } => events_per_subject(schema, sides),
         Kind::Id { role: IdRole::Row } => row_ids(schema, sides),
-        Kind::Text => text_lengths(schema, sides.real),
+        Kind::Text => text_lengths(schema, sides),
     }
 }
 
@@ -161,19 +174,36 @@ fn numbers(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
     let synthetic = sides.synthetic.map(read);
 
     let integer = matches!(schema.kind, Kind::Numeric { integer: true, .. });
-    let edges = spread_edges(&real, integer);
+    let middle = middle_range(&real);
+    let binned: Vec<f64> = match middle {
+        Some((low, high)) => real.iter().map(|v| v.clamp(low, high)).collect(),
+        None => real.clone(),
+    };
+    let edges = spread_edges(&binned, integer);
     let axis = if matches!(schema.kind, Kind::Datetime { .. }) { Axis::Time } else { Axis::Linear };
 
-    let caption = match range(&real) {
+    let caption = match range(&binned) {
         None => "No readable real values to bin.".to_string(),
         Some((low, high)) => {
             let bins = if edges.len() == BINS + 1 { "30 equal bins" } else { "whole-number bins" };
+            let over = match (middle, range(&real)) {
+                (Some(_), Some((min, max))) => format!(
+                    "the middle 99% of real values, {} to {} (the full range, {} to {}, is \
+                     mostly empty)",
+                    schema.format_number(low),
+                    schema.format_number(high),
+                    schema.format_number(min),
+                    schema.format_number(max),
+                ),
+                _ => format!(
+                    "the real range {} to {}",
+                    schema.format_number(low),
+                    schema.format_number(high)
+                ),
+            };
             let mut caption = format!(
-                "Shares of readable values in {bins} over the real range {} to {}; \
-                 synthetic values outside it count in the end bins. Missing or unreadable: \
-                 real {}",
-                schema.format_number(low),
-                schema.format_number(high),
+                "Shares of readable values in {bins} over {over}; values outside it count in \
+                 the end bins. Missing or unreadable: real {}",
                 percent(1.0 - real.len() as f64 / sides.real.len().max(1) as f64),
             );
             if let (Some(cells), Some(values)) = (sides.synthetic, &synthetic) {
@@ -199,7 +229,10 @@ fn labels(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
     let real = counts(schema, sides.real);
     let mut ranked: Vec<(&str, usize)> = real.iter().map(|(label, &n)| (*label, n)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    ranked.truncate(TOP_LABELS);
+    // Pooling a single label would only hide its name.
+    if ranked.len() > TOP_LABELS + 1 {
+        ranked.truncate(TOP_LABELS);
+    }
     let named: Vec<&str> = ranked.iter().map(|(label, _)| *label).collect();
 
     let bars = |cells: &[Option<String>]| label_bars(schema, cells, &named);
@@ -283,7 +316,7 @@ fn label_bars(schema: &ColumnSchema, cells: &[Option<String>], named: &[&str]) -
 
 /// Share of keyed rows taken by the key at each popularity rank.
 fn key_ranks(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
-    let real = descending(counts(schema, sides.real));
+    let real = descending(counts(schema, sides.sized));
     let synthetic = sides.synthetic.map(|cells| descending(counts(schema, cells)));
     let keys = real.len().max(synthetic.as_ref().map_or(0, Vec::len));
     let ranks = rank_points(keys);
@@ -293,6 +326,12 @@ fn key_ranks(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
          its own counts (log-log). Keys: real {}",
         real.len()
     );
+    if sides.sized.len() < sides.real.len() {
+        caption = format!(
+            "{caption} in a random sample of {} real rows, the synthetic table's size",
+            super::thousands(sides.sized.len())
+        );
+    }
     if let Some(synthetic) = &synthetic {
         caption.push_str(&format!(", synthetic {}", synthetic.len()));
     }
@@ -404,17 +443,23 @@ fn row_ids(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
 }
 
 /// Histogram of text length in characters, real only.
-fn text_lengths(schema: &ColumnSchema, cells: &[Option<String>]) -> (Plot, String) {
-    let lengths: Vec<f64> = cells
-        .iter()
-        .filter_map(|cell| schema.label(cell.as_deref()))
-        .map(|text| text.chars().count() as f64)
-        .collect();
-    let edges = spread_edges(&lengths, true);
-    let caption = "Share of texts by length in characters.".to_string();
+/// Free text is not learnt, but a synthetic table may still hold it when a
+/// key determines it (a product's name comes with its real product id).
+fn text_lengths(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
+    let lengths = |cells: &[Option<String>]| -> Vec<f64> {
+        let texts = cells.iter().filter_map(|cell| schema.label(cell.as_deref()));
+        texts.map(|text| text.chars().count() as f64).collect()
+    };
+    let real = lengths(sides.real);
+    let synthetic = sides.synthetic.map(lengths);
+    let edges = spread_edges(&real, true);
+    let mut caption = "Share of texts by length in characters.".to_string();
+    if synthetic.is_some() {
+        caption.push_str(" The synthetic text is real text carried with its key.");
+    }
     let plot = Plot::Histogram {
-        real: shares(&lengths, &edges),
-        synthetic: None,
+        real: shares(&real, &edges),
+        synthetic: synthetic.map(|values| shares(&values, &edges)),
         edges,
         axis: Axis::Linear,
     };
@@ -426,6 +471,19 @@ fn range(values: &[f64]) -> Option<(f64, f64)> {
     let low = values.iter().copied().reduce(f64::min)?;
     let high = values.iter().copied().reduce(f64::max)?;
     Some((low, high))
+}
+
+/// The range of the middle 99% of `values`, when a few outliers stretch
+/// the full range to more than three times it (a stray 1970 timestamp, a
+/// single huge order), so that equal bins would leave the data in one or
+/// two of them; `None` when the full range serves.
+fn middle_range(values: &[f64]) -> Option<(f64, f64)> {
+    let (min, max) = range(values)?;
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let (low, high) = (at(0.005), at(0.995));
+    (high > low && max - min > 3.0 * (high - low)).then_some((low, high))
 }
 
 /// Bin edges over the range of `values`: one bin per whole number when
@@ -564,7 +622,7 @@ mod tests {
     #[test]
     fn every_real_column_is_drawn_in_real_order() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
         let names: Vec<&str> = all.iter().map(|d| d.column.as_str()).collect();
         assert_eq!(names, ["price", "colour", "item", "user", "note", "extra"]);
         assert_eq!(all[0].kind, "numeric");
@@ -573,7 +631,7 @@ mod tests {
     #[test]
     fn numbers_are_shares_of_readable_values_over_the_real_range() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
         let Plot::Histogram { edges, real, synthetic, axis } = &by_name(&all, "price").plot else {
             panic!("numbers are histograms");
         };
@@ -595,7 +653,7 @@ mod tests {
     #[test]
     fn labels_keep_the_most_frequent_real_ones_and_pool_the_rest() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
         let Plot::Bars { labels, real, synthetic } = &by_name(&all, "colour").plot else {
             panic!("labels are bars");
         };
@@ -610,28 +668,35 @@ mod tests {
     }
 
     #[test]
-    fn text_and_absent_columns_are_drawn_real_only_with_the_reason() {
+    fn text_is_compared_when_carried_and_absent_columns_are_drawn_real_only() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
 
         let note = by_name(&all, "note");
-        assert!(note.caption.contains(TEXT_REASON));
+        assert!(note.caption.contains("carried with its key"));
         let Plot::Histogram { edges, real: lengths, synthetic, .. } = &note.plot else {
             panic!("text is a length histogram");
         };
-        assert!(synthetic.is_none(), "free text is real only even if present");
+        assert!(synthetic.is_some(), "text the synthetic table carries is compared");
         assert_eq!(edges, &[1.5, 2.5, 3.5, 4.5]);
         assert!(near(lengths[0], 16.0 / 31.0) && near(lengths[2], 15.0 / 31.0));
 
         let extra = by_name(&all, "extra");
         assert!(extra.caption.contains(ABSENT_REASON));
         assert!(matches!(&extra.plot, Plot::Histogram { synthetic: None, .. }));
+
+        let (real, mut untexted, schema) = tables();
+        untexted.columns.retain(|c| c.name != "note");
+        let all = distributions(&real, &untexted, &real, &schema);
+        let note = by_name(&all, "note");
+        assert!(note.caption.contains(TEXT_REASON), "{}", note.caption);
+        assert!(matches!(&note.plot, Plot::Histogram { synthetic: None, .. }));
     }
 
     #[test]
     fn key_ranks_follow_each_sides_own_popularity() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
         let Plot::Ranks { ranks, real, synthetic } = &by_name(&all, "item").plot else {
             panic!("keys are ranks");
         };
@@ -655,7 +720,7 @@ mod tests {
     #[test]
     fn events_per_subject_are_shares_of_subjects() {
         let (real, synthetic, schema) = tables();
-        let all = distributions(&real, &synthetic, &schema);
+        let all = distributions(&real, &synthetic, &real, &schema);
         let Plot::Histogram { edges, real, axis, .. } = &by_name(&all, "user").plot else {
             panic!("subjects are histograms");
         };
@@ -683,11 +748,21 @@ mod tests {
     }
 
     #[test]
+    fn a_few_outliers_do_not_squash_the_histogram() {
+        let mut values: Vec<f64> = (0..1000).map(|i| f64::from(i % 100)).collect();
+        values.push(1_000_000.0);
+        assert_eq!(middle_range(&values), Some((0.0, 99.0)));
+        let spread: Vec<f64> = (0..1000).map(f64::from).collect();
+        assert_eq!(middle_range(&spread), None, "no outliers, the full range serves");
+    }
+
+    #[test]
     fn row_ids_compare_uniqueness() {
         let schema = column_schema("id", Kind::Id { role: IdRole::Row });
         let real = [Some("a".to_string()), Some("b".to_string()), None];
         let synthetic = [Some("x".to_string()), Some("x".to_string()), Some("y".to_string())];
-        let (plot, _) = row_ids(&schema, &Sides { real: &real, synthetic: Some(&synthetic) });
+        let (plot, _) =
+            row_ids(&schema, &Sides { real: &real, synthetic: Some(&synthetic), sized: &real });
         let Plot::Bars { labels, real, synthetic } = plot else {
             panic!("row ids are bars");
         };

@@ -32,6 +32,9 @@ pub struct Split {
     /// holdout row is later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cutoff: Option<String>,
+    /// Why a behaviour log was not split by time, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -64,11 +67,17 @@ pub fn split(table: &Table, schema: &Schema, share: f64, seed: u64) -> Result<Pa
             table.rows()
         ));
     }
-    let by_time = roles::is_behaviour_log(schema).then(|| split_by_time(table, schema, wanted));
-    let (held, method, column, cutoff) = match by_time.flatten() {
+    let log = roles::is_behaviour_log(schema);
+    let by_time = log.then(|| split_by_time(table, schema, wanted)).flatten();
+    let (held, method, column, cutoff) = match by_time {
         Some((held, column, cutoff)) => (held, SplitMethod::Time, Some(column), Some(cutoff)),
         None => (random_rows(table.rows(), wanted, seed), SplitMethod::Random, None, None),
     };
+    let note = (log && method == SplitMethod::Random).then(|| {
+        "the log's times could not hold out this share (too few readable or distinct \
+         times), so rows were drawn at random"
+            .to_string()
+    });
     let training = select(table, &held, false);
     let holdout = select(table, &held, true);
     let split = Split {
@@ -78,6 +87,7 @@ pub fn split(table: &Table, schema: &Schema, share: f64, seed: u64) -> Result<Pa
         training_rows: training.rows(),
         holdout_rows: holdout.rows(),
         cutoff,
+        note,
     };
     Ok(Parts { training, holdout, split })
 }
@@ -93,6 +103,7 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
         training_rows: training.rows(),
         holdout_rows: holdout.rows(),
         cutoff: None,
+        note: None,
     };
     let time = roles::time(schema).filter(|_| roles::is_behaviour_log(schema));
     let Some(time) = time else {
@@ -110,6 +121,12 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
         split.method = SplitMethod::Time;
         split.column = Some(time.name.clone());
         split.cutoff = Some(time.format_number(last));
+    } else {
+        split.note = Some(format!(
+            "some holdout events are not later than every real event (by `{}`), so the \
+             holdout cannot stand for what users did next",
+            time.name
+        ));
     }
     split
 }
@@ -133,6 +150,12 @@ fn split_by_time(
     let cutoff = sorted[sorted.len() - wanted - 1];
     let held: Vec<bool> = times.iter().map(|t| t.is_some_and(|t| t > cutoff)).collect();
     held.iter().any(|&h| h).then(|| (held, time.name.clone(), time.format_number(cutoff)))
+}
+
+/// `rows` rows of `table` drawn at random, in their original order.
+pub fn sample_rows(table: &Table, rows: usize, seed: u64) -> Table {
+    let rows = rows.min(table.rows());
+    select(table, &random_rows(table.rows(), rows, seed), true)
 }
 
 /// Marks `wanted` rows drawn at random.
@@ -246,6 +269,7 @@ mod tests {
         let parts = split(&table, &schema, 0.2, 1).unwrap();
         assert_eq!(parts.split.method, SplitMethod::Random);
         assert_eq!(parts.holdout.rows(), 20);
+        assert!(parts.split.note.unwrap().contains("could not hold out"));
     }
 
     #[test]
@@ -264,5 +288,6 @@ mod tests {
         assert_eq!(later.cutoff, parts.split.cutoff);
         let mixed = given(&parts.holdout, &parts.training, &schema);
         assert_eq!(mixed.method, SplitMethod::Given);
+        assert!(mixed.note.unwrap().contains("not later than every real event (by `ts`)"));
     }
 }

@@ -56,6 +56,9 @@ use utility::Utility;
 
 /// Why free-text columns are absent from the synthetic table.
 const TEXT_REASON: &str = "free text is not learnt";
+/// Why free text a key carried into the synthetic table is not scored.
+const CARRIED_TEXT_REASON: &str =
+    "free text is not learnt or scored; the synthetic table carries real text with its key";
 /// Why a real column the synthetic table lacks is not scored.
 const ABSENT_REASON: &str = "absent from the synthetic table";
 
@@ -107,6 +110,9 @@ pub struct HoldoutReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synthetic_quality: Option<Quality>,
 }
+
+/// Mixed into the seed for the real sample that size-dependent figures read.
+const SIZED_STREAM: u64 = 0x2545_f491_4f6c_dd1d;
 
 /// Why a time split's holdout is scored without its time column.
 const LATER_REASON: &str = "the holdout is the later part of the log, so its times differ \
@@ -162,7 +168,15 @@ pub fn evaluate(inputs: &Inputs) -> Report {
     let compared = compared_columns(real, synthetic, schema);
     let quality = clock.time("quality", || quality::score(&compared));
     let similarity = clock.time("similarity", || similarity::score(&compared));
-    let behaviour = clock.time("behaviour", || behaviour::score(&compared));
+
+    // How events spread over keys depends on table size (10,000 rows
+    // cannot show 50,000 items), so those figures read a real sample of
+    // the synthetic table's size.
+    let sized = (real.rows() > synthetic.rows())
+        .then(|| holdout::sample_rows(real, synthetic.rows(), seed ^ SIZED_STREAM));
+    let sized_real = sized.as_ref().unwrap_or(real);
+    let sized_compared = compared_columns(sized_real, synthetic, schema);
+    let behaviour = clock.time("behaviour", || behaviour::score(&compared, &sized_compared));
 
     let reference = inputs.holdout.ok().map(|(table, split)| {
         clock.time("holdout", || reference(real, synthetic, table, split, schema))
@@ -189,15 +203,14 @@ pub fn evaluate(inputs: &Inputs) -> Report {
                 .map_err(|reason| omitted.push(omit("utility", &reason)))
                 .ok()
         }
-        _ => {
-            let reason = "recommender utility needs a behaviour log (subject and time columns) \
-                          with a holdout split by time";
-            omitted.push(omit("utility", reason));
+        other => {
+            omitted.push(omit("utility", &no_utility(other.map(|(_, split)| split), schema)));
             None
         }
     });
-    let distributions =
-        clock.time("distributions", || distributions::distributions(real, synthetic, schema));
+    let distributions = clock.time("distributions", || {
+        distributions::distributions(real, synthetic, sized_real, schema)
+    });
 
     Report {
         quality,
@@ -285,6 +298,23 @@ pub(crate) fn thousands(count: usize) -> String {
     text
 }
 
+/// Why recommender utility was not measured: it needs a behaviour log
+/// whose holdout is its later part.
+fn no_utility(holdout: Result<&Split, &str>, schema: &Schema) -> String {
+    let needs = "recommender utility needs a behaviour log (subject, item and time columns) \
+                 with a holdout that is its later part";
+    if !roles::is_behaviour_log(schema) {
+        return format!("{needs}; this table has no subject and time columns");
+    }
+    match holdout {
+        Err(reason) => format!("{needs}; there is no holdout: {reason}"),
+        Ok(split) => match &split.note {
+            Some(note) => format!("{needs}; {note}"),
+            None => format!("{needs}; the holdout was drawn at random"),
+        },
+    }
+}
+
 fn omit(section: &str, reason: &str) -> Omitted {
     Omitted { section: section.to_string(), reason: reason.to_string() }
 }
@@ -330,12 +360,12 @@ fn left_out(real: &Table, synthetic: &Table, schema: &Schema) -> Vec<LeftOut> {
         .iter()
         .filter_map(|column| {
             let is_text = schema.column(&column.name).is_some_and(|c| c.kind == Kind::Text);
-            let reason = if is_text {
-                TEXT_REASON
-            } else if synthetic.column(&column.name).is_none() {
-                ABSENT_REASON
-            } else {
-                return None;
+            let present = synthetic.column(&column.name).is_some();
+            let reason = match (is_text, present) {
+                (true, true) => CARRIED_TEXT_REASON,
+                (true, false) => TEXT_REASON,
+                (false, false) => ABSENT_REASON,
+                (false, true) => return None,
             };
             Some(LeftOut { column: column.name.clone(), reason: reason.to_string() })
         })

@@ -127,13 +127,19 @@ fn reference_line(report: &Report) -> String {
         (SplitMethod::Random, _) => "rows drawn at random".to_string(),
         (SplitMethod::Given, _) => "a file given beside the real one".to_string(),
     };
-    let text = format!(
+    let mut text = format!(
         "Real reference: {} real rows kept out of training ({} of the table, {how}), scored \
          against the {} training rows exactly as the synthetic rows are.",
         format::count(split.holdout_rows),
         format::share(Some(split.share)),
         format::count(split.training_rows),
     );
+    if let Some(note) = &split.note {
+        text.push_str(&format!(" Note: {note}."));
+    }
+    for left in &holdout.left_out {
+        text.push_str(&format!(" The reference leaves out {}: {}.", left.column, left.reason));
+    }
     format!("<p class=\"note\">{}</p>\n", escape(&text))
 }
 

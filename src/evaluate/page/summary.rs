@@ -136,7 +136,13 @@ fn privacy_rows(report: &Report) -> Vec<Row> {
         ),
         Row::new(
             "Closer than the holdout median",
-            format::share(privacy.closer_than_holdout_median),
+            format::share(privacy.closer_than_holdout_median)
+                + if privacy.notes.is_empty() {
+                    ""
+                } else {
+                    "<span class=\"note\">not a copy signal here: see the note under \
+                     Privacy</span>"
+                },
             closer_reference,
             "Share of synthetic rows nearer to training than the typical holdout row: 50% is \
              as new as real data, 100% means copies.",

@@ -179,6 +179,7 @@ fn behaviour() -> Behaviour {
         },
         popularity: Some(Popularity {
             key: "item_id".into(),
+            real_rows: 400,
             real: curve(0.1234),
             synthetic: curve(0.2),
         }),
@@ -203,6 +204,7 @@ fn report() -> Report {
         training_rows: 400,
         holdout_rows: 200,
         cutoff: Some("2023-11-25 10:00:00".into()),
+        note: None,
     };
     let empty = || Similarity { overall: None, columns: vec![] };
     Report {
@@ -219,7 +221,7 @@ fn report() -> Report {
         privacy: privacy(),
         detection: Some(detection()),
         utility: Some(utility()),
-        distributions: distributions(&real, &synthetic, &schema),
+        distributions: distributions(&real, &synthetic, &real, &schema),
         left_out: vec![
             LeftOut { column: "review".into(), reason: "free text is not learnt".into() },
             LeftOut { column: "gift".into(), reason: "absent from the synthetic table".into() },
