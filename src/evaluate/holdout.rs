@@ -105,6 +105,15 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
         cutoff: None,
         note: None,
     };
+    let repeated = repeated_share(training, holdout);
+    if repeated > 0.5 {
+        split.note = Some(format!(
+            "{:.0}% of the holdout's rows are also rows of the real file; a holdout must be \
+             rows the model never saw, or its figures are no reference",
+            repeated * 100.0
+        ));
+        return split;
+    }
     let time = roles::time(schema).filter(|_| roles::is_behaviour_log(schema));
     let Some(time) = time else {
         return split;
@@ -129,6 +138,17 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
         ));
     }
     split
+}
+
+/// Share of `holdout` rows that are, cell for cell, rows of `training`.
+fn repeated_share(training: &Table, holdout: &Table) -> f64 {
+    let row = |table: &Table, i: usize| -> Vec<Option<String>> {
+        table.columns.iter().map(|c| c.cells[i].clone()).collect()
+    };
+    let known: std::collections::HashSet<Vec<Option<String>>> =
+        (0..training.rows()).map(|i| row(training, i)).collect();
+    let repeated = (0..holdout.rows()).filter(|&i| known.contains(&row(holdout, i))).count();
+    repeated as f64 / holdout.rows().max(1) as f64
 }
 
 /// Marks the rows later than the time that leaves about `wanted` rows
@@ -286,6 +306,9 @@ mod tests {
         let later = given(&parts.training, &parts.holdout, &schema);
         assert_eq!(later.method, SplitMethod::Time);
         assert_eq!(later.cutoff, parts.split.cutoff);
+        let same = given(&parts.training, &parts.training, &schema);
+        assert_eq!(same.method, SplitMethod::Given);
+        assert!(same.note.unwrap().starts_with("100% of the holdout's rows are also rows"));
         let mixed = given(&parts.holdout, &parts.training, &schema);
         assert_eq!(mixed.method, SplitMethod::Given);
         assert!(mixed.note.unwrap().contains("not later than every real event (by `ts`)"));

@@ -189,7 +189,7 @@ fn pair_trends(report: &Report) -> String {
     let mut html = String::from(
         "<p class=\"note\">Each cell scores how well a pair of columns keeps its real \
          relationship, 0 to 1. Grey cells have no score, or their real pair shows no \
-         relationship and does not count; their score, if any, is printed in grey.</p>\n\
+         relationship strong enough to count (SDMetrics' rule), so no score is shown.</p>\n\
          <div class=\"plots\">\n",
     );
     let mut maps = vec![("Synthetic vs training", report.quality.pairs.as_slice())];

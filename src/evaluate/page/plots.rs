@@ -376,12 +376,10 @@ pub fn heat_map(title: &str, columns: &[String], pairs: &[PairTrend]) -> String 
             let counted = pair.score.filter(|_| pair.counted);
             let fill = counted.map_or(NO_SCORE, ramp);
             area.draw(&Rectangle::new(square(row, column), fill.filled()))?;
-            if let Some(score) = pair.score.filter(|_| cell >= 20) {
-                let ink = match counted {
-                    Some(s) if s < 0.6 => WHITE,
-                    Some(_) => BLACK,
-                    None => FAINT,
-                };
+            // A pair that does not count has a score SDMetrics itself would
+            // not report; printing it would invite reading it.
+            if let Some(score) = counted.filter(|_| cell >= 20) {
+                let ink = if score < 0.6 { WHITE } else { BLACK };
                 let style = font(text_size).color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
                 let at = (left + column * cell + cell / 2, top + row * cell + cell / 2);
                 area.draw(&Text::new(format!("{score:.2}"), at, style))?;

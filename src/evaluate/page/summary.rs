@@ -66,7 +66,8 @@ fn quality_rows(report: &Report) -> Vec<Row> {
             "Column pair trends",
             report.quality.column_pair_trends,
             holdout.and_then(|q| q.column_pair_trends),
-            "How well relationships between columns are kept, over the pairs that count.",
+            "How well relationships between columns are kept, over the pairs that count; \
+             — when no real pair is related strongly enough to count.",
         ),
     ];
     let like_for_like = report.holdout.as_ref().and_then(|h| h.synthetic_quality.as_ref());
