@@ -26,7 +26,7 @@ use rand::seq::{SliceRandom, index};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{LeftOut, roles, thousands};
+use super::{LeftOut, thousands};
 use crate::schema::{ColumnSchema, IdRole, Kind, Schema};
 use crate::table::Table;
 
@@ -109,7 +109,7 @@ pub fn score(
     let synthetic_score = separate(&features, training, &synthetic_side, Vec::new(), seed)?;
     let holdout_score = holdout.and_then(|table| {
         let side = Side { table, name: "holdout", stream: HOLDOUT_STREAM };
-        let left_out = split_time(schema, training, table).into_iter().collect();
+        let left_out = super::holdout::later_columns(training, table, schema);
         separate(&features, training, &side, left_out, seed)
             .map_err(|reason| tracing::warn!(%reason, "holdout detection reference skipped"))
             .ok()
@@ -323,25 +323,6 @@ fn mean_and_scale(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 fn standardise(value: f64, mean: f64, scale: f64) -> f64 {
     ((value - mean) / scale).clamp(-CLIP, CLIP)
-}
-
-/// The holdout's time column when every holdout row is later than every
-/// training row: the split was made on it, so it alone would separate
-/// them, and the reference would say nothing about the other columns.
-fn split_time(schema: &Schema, training: &Table, holdout: &Table) -> Option<LeftOut> {
-    let time = roles::time(schema)?;
-    let times = |table: &Table| -> Vec<f64> {
-        let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells);
-        cells.iter().filter_map(|cell| time.number(cell.as_deref())).collect()
-    };
-    let last_training = times(training).into_iter().reduce(f64::max)?;
-    let first_holdout = times(holdout).into_iter().reduce(f64::min)?;
-    (first_holdout > last_training).then(|| LeftOut {
-        column: time.name.clone(),
-        reason: "every holdout row is later than every training row (a split by time), \
-                 so time alone would tell them apart"
-            .to_string(),
-    })
 }
 
 /// Draws rows from both sides, encodes them and cross-validates the

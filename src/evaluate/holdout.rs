@@ -10,8 +10,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::roles;
-use crate::schema::Schema;
+use super::{LeftOut, roles};
+use crate::schema::{ColumnSchema, Kind, Schema};
 use crate::table::{Column, Table};
 
 /// Mixed into the job seed so the split never reuses the model's draws.
@@ -138,6 +138,109 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
         ));
     }
     split
+}
+
+/// Columns past this rank correlation with time rise (or fall) with it.
+const TRACKS_TIME: f64 = 0.95;
+/// Fewest rows with both values readable for a correlation to count.
+const MIN_TRACKED: usize = 30;
+
+/// Columns a holdout that is wholly later than training differs in by
+/// construction, which its reference must leave out or the reference
+/// scores the passing of time: the time column, and numbers or ids that
+/// rise with it (a row number, invoice numbers). Empty when the holdout is
+/// not wholly later.
+pub fn later_columns(training: &Table, holdout: &Table, schema: &Schema) -> Vec<LeftOut> {
+    let Some(time) = roles::time(schema) else {
+        return Vec::new();
+    };
+    let times = |table: &Table| -> Vec<Option<f64>> {
+        let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells[..]);
+        cells.iter().map(|c| time.number(c.as_deref())).collect()
+    };
+    let training_times = times(training);
+    let last = training_times.iter().flatten().copied().reduce(f64::max);
+    let first = times(holdout).into_iter().flatten().reduce(f64::min);
+    if !matches!((last, first), (Some(last), Some(first)) if first > last) {
+        return Vec::new();
+    }
+
+    let mut left = vec![LeftOut {
+        column: time.name.clone(),
+        reason: format!(
+            "every holdout row is later than every training row (by `{}`), so time alone \
+             would tell them apart",
+            time.name
+        ),
+    }];
+    for column in schema.columns.iter().filter(|c| c.name != time.name) {
+        let Some(rho) = time_correlation(training, column, &training_times) else {
+            continue;
+        };
+        if rho.abs() >= TRACKS_TIME {
+            left.push(LeftOut {
+                column: column.name.clone(),
+                reason: format!(
+                    "it {} with `{}` (rank correlation {rho:.2} in training), so the later \
+                     holdout differs in it by construction",
+                    if rho > 0.0 { "rises" } else { "falls" },
+                    time.name
+                ),
+            });
+        }
+    }
+    left
+}
+
+/// Spearman's rank correlation of a numeric or id column with time over
+/// the training rows where both read as numbers.
+fn time_correlation(table: &Table, column: &ColumnSchema, times: &[Option<f64>]) -> Option<f64> {
+    let cells = &table.column(&column.name)?.cells;
+    let value = |cell: &Option<String>| match column.kind {
+        Kind::Numeric { .. } => column.number(cell.as_deref()),
+        Kind::Id { .. } => column.label(cell.as_deref())?.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let pairs: Vec<(f64, f64)> =
+        cells.iter().zip(times).filter_map(|(cell, time)| Some((value(cell)?, (*time)?))).collect();
+    if pairs.len() < MIN_TRACKED || pairs.len() * 10 < cells.len() * 9 {
+        return None;
+    }
+    let ranks_of =
+        |pick: fn(&(f64, f64)) -> f64| ranks(&pairs.iter().map(pick).collect::<Vec<_>>());
+    pearson(&ranks_of(|p| p.0), &ranks_of(|p| p.1))
+}
+
+/// Ranks from 1, ties given their mean rank.
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        let mean = (start + end + 1) as f64 / 2.0;
+        order[start..end].iter().for_each(|&i| ranks[i] = mean);
+        start = end;
+    }
+    ranks
+}
+
+/// Pearson's correlation; `None` when either side is constant.
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len() as f64;
+    let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - mean_a, y - mean_b);
+        ab += dx * dy;
+        aa += dx * dx;
+        bb += dy * dy;
+    }
+    (aa > 0.0 && bb > 0.0).then(|| ab / (aa * bb).sqrt())
 }
 
 /// Share of `holdout` rows that are, cell for cell, rows of `training`.
@@ -297,6 +400,38 @@ mod tests {
         let (table, schema) = log();
         let error = split(&table, &schema, 0.001, 1).unwrap_err();
         assert!(error.contains("of 100 rows leaves no rows"), "{error}");
+    }
+
+    #[test]
+    fn a_later_holdout_leaves_out_time_and_what_rises_with_it() {
+        let (mut table, _) = log();
+        let ts = table.column("ts").unwrap().cells.clone();
+        let invoice = ts.iter().map(|t| t.as_ref().map(|t| format!("9{t}"))).collect();
+        table.columns.push(Column { name: "invoice".into(), cells: invoice });
+        let hint = |role| ColumnHint { kind: HintKind::Id, format: None, role: Some(role) };
+        let hints = BTreeMap::from([
+            ("user_id".to_string(), hint(IdRole::Subject)),
+            ("item_id".to_string(), hint(IdRole::Key)),
+            ("invoice".to_string(), hint(IdRole::Key)),
+            (
+                "ts".to_string(),
+                ColumnHint {
+                    kind: HintKind::Datetime,
+                    format: Some("unix_seconds".into()),
+                    role: None,
+                },
+            ),
+        ]);
+        let schema = infer(&table, &hints).unwrap();
+        let parts = split(&table, &schema, 0.2, 1).unwrap();
+
+        let left = later_columns(&parts.training, &parts.holdout, &schema);
+        let names: Vec<&str> = left.iter().map(|l| l.column.as_str()).collect();
+        assert_eq!(names, ["ts", "invoice"], "item ids do not track time");
+        assert!(left[1].reason.contains("rises with `ts`"), "{}", left[1].reason);
+        let random =
+            split(&table, &schema, 0.2, 1).map(|p| later_columns(&p.holdout, &p.training, &schema));
+        assert!(random.unwrap().is_empty(), "an earlier holdout is not later");
     }
 
     #[test]

@@ -114,10 +114,6 @@ pub struct HoldoutReference {
 /// Mixed into the seed for the real sample that size-dependent figures read.
 const SIZED_STREAM: u64 = 0x2545_f491_4f6c_dd1d;
 
-/// Why a time split's holdout is scored without its time column.
-const LATER_REASON: &str = "the holdout is the later part of the log, so its times differ \
-                            from training by construction, not by any fault of the data";
-
 /// A report section that was not computed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Omitted {
@@ -232,8 +228,9 @@ pub fn quality(real: &Table, synthetic: &Table, schema: &Schema) -> Quality {
     quality::score(&compared_columns(real, synthetic, schema))
 }
 
-/// Scores the holdout against training; a time split is scored without its
-/// time column, and the synthetic table again on the same columns.
+/// Scores the holdout against training; a later holdout is scored without
+/// the columns it differs in by construction, and the synthetic table again
+/// on the same columns.
 fn reference(
     real: &Table,
     synthetic: &Table,
@@ -241,14 +238,10 @@ fn reference(
     split: &Split,
     schema: &Schema,
 ) -> HoldoutReference {
-    let later = split.column.as_deref().filter(|_| split.method == holdout::SplitMethod::Time);
-    let columns = schema.columns.iter().filter(|c| Some(c.name.as_str()) != later).cloned();
-    let same_columns = Schema { columns: columns.collect() };
+    let left_out = holdout::later_columns(real, holdout, schema);
+    let kept = |c: &&ColumnSchema| !left_out.iter().any(|l| l.column == c.name);
+    let same_columns = Schema { columns: schema.columns.iter().filter(kept).cloned().collect() };
     let compared = compared_columns(real, holdout, &same_columns);
-    let left_out: Vec<LeftOut> = later
-        .map(|column| LeftOut { column: column.to_string(), reason: LATER_REASON.to_string() })
-        .into_iter()
-        .collect();
     let synthetic_quality = (!left_out.is_empty())
         .then(|| quality::score(&compared_columns(real, synthetic, &same_columns)));
     HoldoutReference {
