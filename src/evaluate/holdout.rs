@@ -293,7 +293,7 @@ fn random_rows(rows: usize, wanted: usize, seed: u64) -> Vec<bool> {
 }
 
 /// The rows whose mark equals `keep`, in their original order.
-fn select(table: &Table, held: &[bool], keep: bool) -> Table {
+pub(super) fn select(table: &Table, held: &[bool], keep: bool) -> Table {
     let columns = table
         .columns
         .iter()

@@ -181,13 +181,16 @@ pub fn evaluate(inputs: &Inputs) -> Report {
         omitted.push(omit("holdout", reason));
     }
 
+    let known = match inputs.holdout {
+        Ok((table, split)) if split.method == holdout::SplitMethod::Time => {
+            known_items(real, table, schema)
+        }
+        _ => None,
+    };
+    let privacy_holdout = known.as_ref().map(|(table, _)| table).or(holdout);
     let mut privacy =
-        clock.time("privacy", || privacy::score(real, synthetic, holdout, schema, seed));
-    if let Ok((table, split)) = inputs.holdout
-        && split.method == holdout::SplitMethod::Time
-    {
-        privacy.notes.extend(later_holdout_note(real, table, schema));
-    }
+        clock.time("privacy", || privacy::score(real, synthetic, privacy_holdout, schema, seed));
+    privacy.notes.extend(known.map(|(_, note)| note));
     let detection = clock.time("detection", || {
         detection::score(real, synthetic, holdout, schema, seed)
             .map_err(|reason| omitted.push(omit("detection", &reason)))
@@ -253,28 +256,36 @@ fn reference(
     }
 }
 
-/// Why a time split's holdout is farther from training than the synthetic
-/// rows without any leak: it names items training never shows (a synthetic
-/// log draws only training items, by design) and its times come later.
-fn later_holdout_note(real: &Table, holdout: &Table, schema: &Schema) -> Option<String> {
+/// A later holdout's rows that name items the training part shows, the
+/// privacy reference for a log split by time, with the note that says so.
+///
+/// A synthetic log draws only training items, by design, while much of a
+/// later log names new items; held against all holdout rows, synthetic
+/// rows would look close to training for a reason that is not copying.
+/// `None` without an item column or when no holdout item is known.
+fn known_items(real: &Table, holdout: &Table, schema: &Schema) -> Option<(Table, String)> {
     let item = roles::item(schema)?;
     let labels = |table: &'_ Table| -> Vec<Option<String>> {
         let cells = table.column(&item.name).map_or(&[][..], |c| &c.cells[..]);
         cells.iter().map(|c| item.label(c.as_deref()).map(str::to_string)).collect()
     };
     let known: std::collections::HashSet<Option<String>> = labels(real).into_iter().collect();
-    let held = labels(holdout);
-    let unseen = held.iter().filter(|label| !known.contains(*label)).count();
-    let share = unseen as f64 / held.len().max(1) as f64;
-    Some(format!(
-        "The holdout is the later part of the log: {:.0}% of its rows name an item (`{}`) that the \
-         training part never shows, and all of its times come after training. The synthetic \
-         log draws only training items, by design, so its rows sit nearer to training than \
-         the holdout's for reasons that are not copying; read closer_than_holdout_median \
-         with that in mind, and exact copies and copied sequences as the leak checks.",
-        share * 100.0,
-        item.name
-    ))
+    let marks: Vec<bool> = labels(holdout).iter().map(|label| known.contains(label)).collect();
+    let kept = marks.iter().filter(|&&k| k).count();
+    if kept == 0 {
+        return None;
+    }
+    let note = format!(
+        "The holdout is the later part of the log, and {:.0}% of its rows name an item \
+         (`{}`) the training part never shows, while the synthetic log draws only training \
+         items by design. The privacy reference is therefore the {} holdout rows on known \
+         items; their times still come after training, which adds a little to their \
+         distances.",
+        100.0 * (1.0 - kept as f64 / marks.len() as f64),
+        item.name,
+        thousands(kept),
+    );
+    Some((holdout::select(holdout, &marks, true), note))
 }
 
 /// A count with thousands separated by commas, as the report's prose and

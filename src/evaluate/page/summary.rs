@@ -141,8 +141,7 @@ fn privacy_rows(report: &Report) -> Vec<Row> {
                 + if privacy.notes.is_empty() {
                     ""
                 } else {
-                    "<span class=\"note\">not a copy signal here: see the note under \
-                     Privacy</span>"
+                    "<span class=\"note\">read with the note under Privacy</span>"
                 },
             closer_reference,
             "Share of synthetic rows nearer to training than the typical holdout row: 50% is \
