@@ -334,7 +334,7 @@ async fn evaluate(
     let store = StoreOptions::default();
     let targets: Vec<&String> = files.out.iter().chain(&files.html).collect();
     if let [out, html] = targets[..]
-        && out == html
+        && same_file(out, html)
     {
         anyhow::bail!("--out and --html both name {out}; give the page its own file");
     }
@@ -406,11 +406,24 @@ async fn read_file(
 /// Refuses an output path that exists or is a folder, before any work is
 /// done, so that a refusal never comes after another file was written.
 async fn check_new(uri: &str, store: &StoreOptions) -> anyhow::Result<()> {
+    if uri.ends_with('/') {
+        anyhow::bail!("{uri} names a folder; name a file to write");
+    }
     let location = shopsynth::storage::Location::parse(uri)?;
     if location.local_path().is_some_and(|path| path.is_dir()) {
         anyhow::bail!("{location} is a folder; name a file to write");
     }
     pipeline::refuse_existing(&location, store).await
+}
+
+/// Whether two output names are one file (`out/r` and `out/./r` are).
+fn same_file(a: &str, b: &str) -> bool {
+    let plain = |uri: &str| -> PathBuf {
+        let path = std::path::Path::new(uri.strip_prefix("file://").unwrap_or(uri));
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        path.components().filter(|c| *c != std::path::Component::CurDir).collect()
+    };
+    plain(a) == plain(b)
 }
 
 /// Writes a file that must not exist yet.

@@ -144,6 +144,31 @@ fn evaluate_refuses_a_holdout_with_other_columns() {
 }
 
 #[test]
+fn evaluate_refuses_outputs_that_clash_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (training, _) = taobao_split(dir.path(), 2_000);
+    let training = training.to_str().unwrap();
+    let kept = write(dir.path(), "kept.json", "{}");
+    let (page, same) = (dir.path().join("page.html"), dir.path().join("./page.html"));
+    let unused = dir.path().join("unused.json");
+    let folder = format!("{}/", dir.path().join("nodir").display());
+    let cases: [(&str, &str, &str); 3] = [
+        (kept.to_str().unwrap(), page.to_str().unwrap(), "already exists"),
+        (page.to_str().unwrap(), same.to_str().unwrap(), "both name"),
+        (unused.to_str().unwrap(), &folder, "names a folder"),
+    ];
+    for (out, html, expected) in cases {
+        let args = ["evaluate", "--real", training, "--synthetic", training];
+        let output = shopsynth(&[&args[..], &["--out", out, "--html", html]].concat());
+        assert!(!output.status.success(), "--out {out} --html {html} was accepted");
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+        let written = [&page, &unused, &dir.path().join("nodir")].map(|p| p.exists());
+        assert_eq!(written, [false; 3], "nothing is written");
+    }
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "{}");
+}
+
+#[test]
 fn evaluate_scores_any_two_files_and_inspect_prints_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");

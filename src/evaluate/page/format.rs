@@ -31,6 +31,8 @@ pub fn score(value: Option<f64>) -> String {
     value.map_or_else(
         || ABSENT.to_string(),
         |v| {
+            // -0.0 from a sum of zeros is still nothing.
+            let v = if v == 0.0 { 0.0 } else { v };
             if v != 0.0 && v.abs() < 0.01 {
                 let decimals = (1.0 - v.abs().log10().floor()) as usize;
                 format!("{v:.decimals$}")
@@ -144,5 +146,6 @@ mod tests {
         assert_eq!(score(Some(0.0021)), "0.0021");
         assert_eq!(score(Some(0.000036)), "0.000036");
         assert_eq!(score(Some(0.0)), "0.000");
+        assert_eq!(score(Some(-0.0)), "0.000");
     }
 }
