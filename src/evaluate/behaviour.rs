@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::Compared;
 use super::similarity::counts;
+use super::{Compared, roles};
 use crate::schema::{IdRole, Kind};
 
 /// Quantiles of events per subject that the summary reports.
@@ -21,11 +21,6 @@ const QUANTILES: [f64; 6] = [0.10, 0.25, 0.50, 0.75, 0.90, 0.99];
 const TOP_SHARES: [f64; 3] = [0.01, 0.10, 0.50];
 /// Popularity ranks whose event share the curve reports.
 const RANKS: [usize; 4] = [1, 10, 100, 1000];
-/// Name fragments that mark a column as the behaviour type.
-const BEHAVIOUR_WORDS: [&str; 5] = ["behavior", "behaviour", "event", "action", "type"];
-/// Name fragments that mark a key column as the catalogue item, preferred
-/// over other keys (an invoice number is a key too, but not an item).
-const ITEM_WORDS: [&str; 6] = ["item", "product", "sku", "stock", "article", "goods"];
 
 /// Behaviour-log statistics, real beside synthetic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,7 +109,10 @@ pub(super) fn score(compared: &[Compared], sized: &[Compared]) -> Option<Behavio
     Some(Behaviour {
         events_per_subject: events_per_subject(subject),
         popularity: item_key(sized).map(popularity),
-        behaviour_mix: compared.iter().find(|c| names_behaviour(c)).map(behaviour_mix),
+        behaviour_mix: compared
+            .iter()
+            .find(|c| roles::names_behaviour(c.schema))
+            .map(behaviour_mix),
     })
 }
 
@@ -124,17 +122,8 @@ fn has_role(column: &Compared, role: IdRole) -> bool {
 
 /// The key column most likely to name catalogue items.
 fn item_key<'c, 'a>(compared: &'c [Compared<'a>]) -> Option<&'c Compared<'a>> {
-    let keys = || compared.iter().filter(|c| has_role(c, IdRole::Key));
-    keys().find(|c| name_contains(c, &ITEM_WORDS)).or_else(|| keys().next())
-}
-
-fn names_behaviour(column: &Compared) -> bool {
-    column.schema.kind == Kind::Categorical && name_contains(column, &BEHAVIOUR_WORDS)
-}
-
-fn name_contains(column: &Compared, words: &[&str]) -> bool {
-    let name = column.schema.name.to_lowercase();
-    words.iter().any(|word| name.contains(word))
+    let item = roles::item_among(compared.iter().map(|c| c.schema))?;
+    compared.iter().find(|c| c.schema.name == item.name)
 }
 
 fn events_per_subject(subject: &Compared) -> EventsPerSubject {

@@ -76,8 +76,9 @@ pub struct DetectionScore {
     pub auc: f64,
     pub fold_aucs: Vec<f64>,
     /// Columns of [`Detection::features`] this separation does not read,
-    /// each with the reason: the time column of a holdout split by time,
-    /// which tells the holdout apart by construction.
+    /// each with the reason: for a holdout wholly later than training, the
+    /// time column and what rises with it (see `holdout::later_columns`),
+    /// which tell the holdout apart by construction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOut>,
 }

@@ -215,13 +215,7 @@ fn numbers(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
         }
     };
 
-    let plot = Plot::Histogram {
-        real: shares(&real, &edges),
-        synthetic: synthetic.map(|values| shares(&values, &edges)),
-        edges,
-        axis,
-    };
-    (plot, caption)
+    (histogram(&real, synthetic.as_deref(), edges, axis), caption)
 }
 
 /// Bars of the most frequent real labels, the rest pooled, and missing.
@@ -405,13 +399,7 @@ fn events_per_subject(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
     }
     caption.push('.');
 
-    let plot = Plot::Histogram {
-        real: shares(&real, &edges),
-        synthetic: synthetic.map(|values| shares(&values, &edges)),
-        edges,
-        axis,
-    };
-    (plot, caption)
+    (histogram(&real, synthetic.as_deref(), edges, axis), caption)
 }
 
 /// Shares of rows whose id is unique in its own table, repeated, or
@@ -457,13 +445,17 @@ fn text_lengths(schema: &ColumnSchema, sides: &Sides) -> (Plot, String) {
     if synthetic.is_some() {
         caption.push_str(" The synthetic text is real text carried with its key.");
     }
-    let plot = Plot::Histogram {
-        real: shares(&real, &edges),
-        synthetic: synthetic.map(|values| shares(&values, &edges)),
+    (histogram(&real, synthetic.as_deref(), edges, Axis::Linear), caption)
+}
+
+/// A histogram of both sides' shares over the same `edges`.
+fn histogram(real: &[f64], synthetic: Option<&[f64]>, edges: Vec<f64>, axis: Axis) -> Plot {
+    Plot::Histogram {
+        real: shares(real, &edges),
+        synthetic: synthetic.map(|values| shares(values, &edges)),
         edges,
-        axis: Axis::Linear,
-    };
-    (plot, caption)
+        axis,
+    }
 }
 
 /// The smallest and largest value; `None` for no values.

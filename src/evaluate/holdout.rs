@@ -118,15 +118,7 @@ pub fn given(training: &Table, holdout: &Table, schema: &Schema) -> Split {
     let Some(time) = time else {
         return split;
     };
-    let times = |table: &Table| -> Vec<f64> {
-        let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells[..]);
-        cells.iter().filter_map(|c| time.number(c.as_deref())).collect()
-    };
-    let last_training = times(training).into_iter().reduce(f64::max);
-    let first_holdout = times(holdout).into_iter().reduce(f64::min);
-    if let (Some(last), Some(first)) = (last_training, first_holdout)
-        && first > last
-    {
+    if let Some(last) = last_before(training, holdout, time) {
         split.method = SplitMethod::Time;
         split.column = Some(time.name.clone());
         split.cutoff = Some(time.format_number(last));
@@ -154,16 +146,10 @@ pub fn later_columns(training: &Table, holdout: &Table, schema: &Schema) -> Vec<
     let Some(time) = roles::time(schema) else {
         return Vec::new();
     };
-    let times = |table: &Table| -> Vec<Option<f64>> {
-        let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells[..]);
-        cells.iter().map(|c| time.number(c.as_deref())).collect()
-    };
-    let training_times = times(training);
-    let last = training_times.iter().flatten().copied().reduce(f64::max);
-    let first = times(holdout).into_iter().flatten().reduce(f64::min);
-    if !matches!((last, first), (Some(last), Some(first)) if first > last) {
+    if last_before(training, holdout, time).is_none() {
         return Vec::new();
     }
+    let training_times = times(training, time);
 
     let mut left = vec![LeftOut {
         column: time.name.clone(),
@@ -190,6 +176,19 @@ pub fn later_columns(training: &Table, holdout: &Table, schema: &Schema) -> Vec<
         }
     }
     left
+}
+
+/// The last training time, when every readable holdout time is later.
+fn last_before(training: &Table, holdout: &Table, time: &ColumnSchema) -> Option<f64> {
+    let last = times(training, time).into_iter().flatten().reduce(f64::max)?;
+    let first = times(holdout, time).into_iter().flatten().reduce(f64::min)?;
+    (first > last).then_some(last)
+}
+
+/// Each row's time; `None` where missing or unreadable.
+fn times(table: &Table, time: &ColumnSchema) -> Vec<Option<f64>> {
+    let cells = table.column(&time.name).map_or(&[][..], |c| &c.cells[..]);
+    cells.iter().map(|c| time.number(c.as_deref())).collect()
 }
 
 /// Spearman's rank correlation of a numeric or id column with time over
@@ -263,8 +262,7 @@ fn split_by_time(
     wanted: usize,
 ) -> Option<(Vec<bool>, String, String)> {
     let time = roles::time(schema)?;
-    let cells = &table.column(&time.name)?.cells;
-    let times: Vec<Option<f64>> = cells.iter().map(|c| time.number(c.as_deref())).collect();
+    let times = times(table, time);
     let mut sorted: Vec<f64> = times.iter().flatten().copied().collect();
     if sorted.len() <= wanted {
         return None;

@@ -19,7 +19,15 @@ pub fn subject(schema: &Schema) -> Option<&ColumnSchema> {
 
 /// The key column most likely to name catalogue items.
 pub fn item(schema: &Schema) -> Option<&ColumnSchema> {
-    let keys = || schema.columns.iter().filter(|c| c.kind == Kind::Id { role: IdRole::Key });
+    item_among(schema.columns.iter())
+}
+
+/// The key most likely to name catalogue items among `columns`: the first
+/// whose name says item (or product, SKU, ...), else the first key.
+pub fn item_among<'a>(
+    columns: impl Iterator<Item = &'a ColumnSchema> + Clone,
+) -> Option<&'a ColumnSchema> {
+    let keys = || columns.clone().filter(|c| c.kind == Kind::Id { role: IdRole::Key });
     keys().find(|c| name_contains(c, &ITEM_WORDS)).or_else(|| keys().next())
 }
 
@@ -30,10 +38,12 @@ pub fn time(schema: &Schema) -> Option<&ColumnSchema> {
 
 /// The categorical column that names the behaviour type (view, buy, ...).
 pub fn behaviour(schema: &Schema) -> Option<&ColumnSchema> {
-    schema
-        .columns
-        .iter()
-        .find(|c| c.kind == Kind::Categorical && name_contains(c, &BEHAVIOUR_WORDS))
+    schema.columns.iter().find(|c| names_behaviour(c))
+}
+
+/// Whether a column is a categorical named for the behaviour type.
+pub fn names_behaviour(column: &ColumnSchema) -> bool {
+    column.kind == Kind::Categorical && name_contains(column, &BEHAVIOUR_WORDS)
 }
 
 /// A behaviour log has a subject and an event time.
